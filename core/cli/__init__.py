@@ -1,0 +1,93 @@
+"""The `pitboard` command.
+
+Every module in this package that defines a module-level `COMMANDS` list contributes
+those click commands or groups (`data`, `train`, `runs`, `model`, ...). Discovery keeps
+each command group in its own module, and heavy libraries (pandas, scikit-learn, numba)
+are imported inside the commands that need them so `pitboard --help` stays instant.
+
+`pitboard` with no sub-command opens the Textual app on the database.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from functools import cached_property
+
+import click
+
+from core.errors import PitboardError
+from core.store import DEFAULT_DB, ENV_DB, Store
+
+
+class Context:
+    """What every command gets through `click.pass_obj`: the database, opened lazily."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+
+    @cached_property
+    def store(self) -> Store:
+        return Store.open(self.db)
+
+
+class PitboardGroup(click.Group):
+    """A group that discovers its commands and turns `PitboardError` into one clean line."""
+
+    def _discovered(self) -> dict[str, click.Command]:
+        found: dict[str, click.Command] = {}
+        for module in pkgutil.iter_modules(__path__):
+            if module.name.startswith("_"):
+                continue
+            loaded = importlib.import_module(f"{__name__}.{module.name}")
+            for command in getattr(loaded, "COMMANDS", ()):
+                found[command.name] = command
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._discovered())
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._discovered().get(name)
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except PitboardError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from exc
+
+
+@click.group(cls=PitboardGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar=ENV_DB,
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help=f"SQLite database file (or set ${ENV_DB}).",
+)
+@click.option("--no-mouse", is_flag=True, help="Open the app without mouse reporting.")
+@click.version_option(package_name="pitboard")
+@click.pass_context
+def cli(ctx: click.Context, db: str, no_mouse: bool) -> None:
+    """pitboard: an MLOps control center in the terminal.
+
+    Run without a command to open the app on the database.
+    """
+    ctx.obj = Context(db)
+    if ctx.invoked_subcommand is None:
+        from tui.app import run_app
+
+        run_app(ctx.obj.store.path, mouse=not no_mouse)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="pitboard")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
