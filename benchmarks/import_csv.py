@@ -1,0 +1,102 @@
+"""Dataset import against bare `pandas.read_csv`: 1,000,000 rows x 20 columns.
+
+    .venv/bin/python benchmarks/import_csv.py [--rows 1000000] [--rebuild]
+
+Writes once (cached in benchmarks/.data/) a seeded CSV of 20 columns: an integer id, 10
+floats (1% missing in four of them), 4 integers, 4 categorical text columns (3 to 50
+categories) and an ISO date. Then, on that same file:
+
+- reference: `pandas.read_csv(path)` alone (best of two, so the page cache is warm);
+- import: `core.datasets.add_dataset` into a fresh database: read and check the file,
+  hash its canonical form, profile every column, create the version's table and insert
+  every row, all in one transaction (one run, as a user would);
+- re-import: the same file again, which only reads and hashes and writes nothing.
+
+It prints the ratio import / read_csv (goal: at most 3) and where the time goes: each
+phase is also timed on its own (read_tabular, content_hash, profile_frame); the rest of
+the import is the SQLite insert and commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.clock import fixed_clock  # noqa: E402
+from core.content_hash import content_hash  # noqa: E402
+from core.datasets import add_dataset  # noqa: E402
+from core.profiling import profile_frame  # noqa: E402
+from core.store import Store  # noqa: E402
+from core.tabular import read_tabular  # noqa: E402
+
+DATA = ROOT / "benchmarks" / ".data"
+GOAL = 3.0
+
+
+def build(path: Path, rows: int) -> None:
+    """The seeded benchmark file."""
+    rng = np.random.default_rng(7)
+    columns: dict[str, object] = {"row_id": np.arange(1, rows + 1)}
+    for i in range(10):
+        values = rng.normal(100 * i, 10 + i, rows).round(3)
+        if i % 3 == 0:
+            values[rng.random(rows) < 0.01] = np.nan
+        columns[f"x{i}"] = values
+    for i in range(4):
+        columns[f"k{i}"] = rng.integers(0, 10 ** (i + 1), rows)
+    for i, size in enumerate((3, 8, 20, 50)):
+        labels = np.array([f"cat_{j}" for j in range(size)])
+        columns[f"c{i}"] = labels[rng.integers(0, size, rows)]
+    columns["day"] = np.datetime_as_string(np.datetime64("2024-01-01") + rng.integers(0, 730, rows).astype("timedelta64[D]"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(columns).to_csv(path, index=False)
+
+
+def timed(action):
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rebuild", action="store_true", help="write the CSV again")
+    args = parser.parse_args()
+    path = DATA / f"import_{args.rows}x20.csv"
+    if args.rebuild or not path.exists():
+        print(f"writing {path} ...", flush=True)
+        build(path, args.rows)
+    print(f"file: {path.name}, {path.stat().st_size / 2**20:.0f} MiB, {args.rows:,} rows x 20 columns")
+
+    reference = min(timed(lambda: pd.read_csv(path))[0] for _ in range(2))
+    with tempfile.TemporaryDirectory() as folder:
+        with Store.open(Path(folder) / "bench.db", clock=fixed_clock(0.0)) as store:
+            total, (dv, created) = timed(lambda: add_dataset(store, "bench", path))
+            again, (_, created_again) = timed(lambda: add_dataset(store, "bench", path))
+            assert created and not created_again and dv.n_rows == args.rows
+    read, frame = timed(lambda: read_tabular(path))
+    hashing, _ = timed(lambda: content_hash(frame))
+    profiling, _ = timed(lambda: profile_frame(frame))
+    insert = total - read - hashing - profiling
+
+    print(f"pandas.read_csv        {reference:7.2f} s")
+    print(f"pitboard data add      {total:7.2f} s   ratio {total / reference:.2f}x (goal <= {GOAL:.0f}x)")
+    print(f"  read + checks        {read:7.2f} s")
+    print(f"  canonical sha256     {hashing:7.2f} s")
+    print(f"  profile              {profiling:7.2f} s")
+    print(f"  insert + commit      {insert:7.2f} s   (the rest)")
+    print(f"re-add (unchanged)     {again:7.2f} s   ratio {again / reference:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

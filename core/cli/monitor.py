@@ -1,0 +1,179 @@
+"""`pitboard monitor`: ingest traffic into windows, and the state of a served model."""
+
+from __future__ import annotations
+
+import click
+
+from core.cli._output import emit, json_option
+from core.clock import iso
+
+
+@click.group("monitor")
+def monitor() -> None:
+    """Drift and performance of served models: ingest, status, windows."""
+
+
+@monitor.command("ingest")
+@click.argument("model_ref", metavar="[NAME[@REF]]", required=False)
+@click.argument("files", nargs=-1)
+@click.option("--labels", "labels", metavar="COL", help="Batch files: the column holding the true labels.")
+@click.option("--time-column", metavar="COL", help="Batch files: the column holding each row's time (else rows windows).")
+@click.option("--cluster", metavar="tcp://HOST:8786", help="Reduce batch files on this Dask cluster.")
+@json_option
+@click.pass_obj
+def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | None, time_column: str | None,
+           cluster: str | None, as_json: bool) -> None:
+    """Reduce new traffic into windows and raise alerts.
+
+    Without FILES: the prediction log of every deployment (of NAME), plus feedback labels.
+    With FILES (CSV or Parquet, globs allowed): batch files scored by NAME@REF.
+    Alerts whose kind is in a model's `retrain_on` policy start a retrain job.
+    """
+    from core.errors import PitboardError
+    from core.ingest import ingest_files, ingest_log
+    from core.refs import parse_ref
+    from core.retraining import on_alerts
+
+    store = obj.store
+    if model_ref and not files and (any(c in model_ref for c in "/*?") or model_ref.endswith((".csv", ".parquet"))):
+        raise PitboardError(f"{model_ref}: looks like a file; name the model first: monitor ingest NAME@REF FILES...")
+    if files:
+        if model_ref is None or parse_ref(model_ref).selector is None:
+            raise PitboardError("monitor ingest FILES: name the model version that scores them, e.g. credit-risk@champion")
+        reports = [ingest_files(store, model_ref, files, labels=labels, time_column=time_column, cluster=cluster)]
+        model = parse_ref(model_ref).name
+    else:
+        if labels or time_column or cluster:
+            raise PitboardError("--labels, --time-column and --cluster apply to batch FILES only")
+        model = parse_ref(model_ref).name if model_ref else None
+        reports = ingest_log(store, model)
+    jobs = []
+    for report in reports:
+        if report.alerts:
+            owner = model or store.value("SELECT m.name FROM alerts a JOIN models m ON m.id = a.model_id WHERE a.id = ?",
+                                         (report.alerts[0],))
+            started = on_alerts(store, owner, report.alerts)
+            if started is not None:
+                jobs.append(started)
+    rows = [report.to_dict() for report in reports]
+    if as_json:
+        emit({"ingests": rows, "retrain_jobs": jobs}, True)
+        return
+    for report in reports:
+        if report.relabelled:
+            click.echo(f"feedback: {len(report.relabelled)} windows rescored with new labels, "
+                       f"{len(report.alerts)} alerts opened")
+            continue
+        line = f"{report.source}: {report.rows} rows -> {len(report.windows)} windows, {len(report.alerts)} alerts opened"
+        extras = [f"{n} {what}" for n, what in ((report.waiting_rows, "rows wait for their window to close"),
+                                                (report.late_rows, "late rows"), (report.future_rows, "rows from the future"))
+                  if n]
+        click.echo(line + (f" ({'; '.join(extras)})" if extras else ""))
+        if report.skipped:
+            click.echo(f"skipped: {report.skipped}")
+    for job in jobs:
+        click.echo(f"retraining started as job {job} (pitboard jobs show {job})")
+    if not reports:
+        click.echo("no deployments to ingest")
+
+
+@monitor.command("status")
+@click.argument("model")
+@json_option
+@click.pass_obj
+@click.pass_context
+def status(ctx, obj, model: str, as_json: bool) -> None:
+    """The state of MODEL: exits 0 ok, 1 warning, 2 alert (for cron and CI)."""
+    from core.monitoring import status as model_status
+
+    found = model_status(obj.store, model)
+    if as_json:
+        emit(found, True)
+    else:
+        click.echo(f"{model}: {found['state'].upper()}  (champion v{found['champion']}, {found['windows']} windows)")
+        window = found["latest_window"]
+        if window:
+            metrics = ", ".join(f"{k} {v:.3f}" for k, v in window["metrics"].items() if k in ("roc_auc", "accuracy", "rmse"))
+            estimated = ", ".join(f"{k} ~{v:.3f}" for k, v in window["estimated"].items())
+            click.echo(f"latest window {window['id']} (v{window['version']}, {iso(window['start'])} .. {iso(window['end'])}): "
+                       f"{window['rows']} rows, drift share {window['drift_share']:.2f}"
+                       + (f", drifted: {', '.join(window['drifted'])}" if window["drifted"] else "")
+                       + (f"; {metrics}" if metrics else "") + (f"; estimated {estimated}" if estimated else ""))
+        for alert in found["alerts"]:
+            click.echo(f"  [{alert['severity'].upper()}] alert {alert['id']} ({alert['state']}) {alert['rule']}: {alert['message']}")
+        if found["challenger_waiting"]:
+            waiting = found["challenger_waiting"]
+            click.echo(f"challenger v{waiting['version']} waits for promotion (retrain {waiting['retrain']})")
+    ctx.exit(found["exit_code"])
+
+
+@monitor.command("windows")
+@click.argument("model")
+@click.option("--limit", type=int, default=20, show_default=True, help="Show at most N windows.")
+@json_option
+@click.pass_obj
+def windows(obj, model: str, limit: int, as_json: bool) -> None:
+    """The latest windows of MODEL, newest first."""
+    from core.monitoring import list_windows
+
+    found = list_windows(obj.store, model, limit=limit)
+    if as_json:
+        emit(found, True)
+        return
+    emit([{
+        "window": w["id"], "version": w["version"], "kind": w["kind"], "start": iso(w["start"]), "rows": w["n_rows"],
+        "drift": f"{w['n_drifted']}/{w['n_features']}", "pred_psi": w["prediction_psi"], "labelled": w["n_labelled"],
+        "metric": _headline(w["metrics"]), "estimated": _headline(w["estimated"]),
+        "drifted": ", ".join(w["drifted_features"])[:40],
+    } for w in found], False)
+    if not found:
+        click.echo(f"no windows for {model} yet: run `pitboard monitor ingest {model}`")
+
+
+def _headline(metrics: dict) -> str:
+    for name in ("roc_auc", "accuracy", "rmse"):
+        if name in metrics:
+            return f"{name} {metrics[name]:.3f}"
+    return ""
+
+
+@monitor.command("window")
+@click.argument("window_id", metavar="ID", type=int)
+@json_option
+@click.pass_obj
+def window(obj, window_id: int, as_json: bool) -> None:
+    """Per-feature statistics of one window."""
+    from core.errors import NotFound
+    from core.monitoring import window_features
+
+    found = window_features(obj.store, window_id)
+    if not found:
+        raise NotFound(f"window {window_id}: no such window")
+    if as_json:
+        emit(found, True)
+        return
+    emit([{"feature": f["feature"], "count": f["count"], "missing": f["missing"], "test": f["test"],
+           "statistic": f["statistic"], "p_value": f["p_value"], "psi": f["psi"],
+           "verdict": "DRIFT" if f["drifted"] else "ok"} for f in found], False)
+
+
+@monitor.command("retrains")
+@click.argument("model", required=False)
+@json_option
+@click.pass_obj
+def retrains(obj, model: str | None, as_json: bool) -> None:
+    """Retraining attempts (newest first): promoted, waiting, rejected or failed."""
+    from core.retraining import list_retrains
+
+    found = list_retrains(obj.store, model)
+    if as_json:
+        emit(found, True)
+        return
+    emit([{"retrain": r["id"], "model": r["model"], "state": r["state"], "champion": r["champion"],
+           "challenger": r["challenger"], "metric": r["metric"], "champion_score": r["champion_score"],
+           "challenger_score": r["challenger_score"], "when": iso(r["created_at"])} for r in found], False)
+    if not found:
+        click.echo("no retrains yet")
+
+
+COMMANDS = [monitor]

@@ -1,0 +1,62 @@
+"""numba kernels for drift statistics (`drift`) and model metrics (`metrics`).
+
+Pure functions on numpy arrays: no I/O, no SQLite, and pandas only in
+`drift.drift_report`. Importing this package compiles nothing; kernels compile on first
+call into numba's on-disk cache, and `warmup()` (run by `pitboard warmup` at install)
+makes that first call for every signature the engine uses, so no interactive command
+ever waits for the JIT.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def warmup() -> float:
+    """Compile (or load from the on-disk cache) every kernel; returns the seconds it took.
+
+    Calls each public function once on tiny arrays, covering every path that selects a
+    different kernel: numeric and categorical drift, the drift report, integer and
+    string labels, binary and multi-class probabilities.
+    """
+    started = time.perf_counter()
+    import numpy as np
+    import pandas as pd
+
+    from core.kernels import _kolmogorov, drift, metrics
+
+    ref = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan])
+    cur = np.array([0.5, 1.5, 2.5, 3.5, 9.0, np.nan])
+    drift.ks_test(ref, cur)
+    drift.wasserstein(ref, cur)
+    drift.psi(ref, cur)
+    drift.jensen_shannon(ref, cur)
+    drift.chi2_test(np.array([0, 1, 1, 2]), np.array([0, 1, 3, -1]), 3)
+    for n, d in ((10, 0.05), (10, 0.2), (10, 0.5), (10, 0.95), (100, 0.3), (500, 0.01), (500, 0.1), (200_000, 0.005)):
+        _kolmogorov.kolmogorov_sf(n, d)
+    profile = drift.ReferenceProfile.from_bytes(drift.ReferenceProfile.numeric(ref).to_bytes())
+    profile.ks_test(cur)
+    profile.wasserstein(cur)
+    profile.psi(cur)
+    profile.psi(cur, bins=4)
+    profile.jensen_shannon(cur)
+    frame = pd.DataFrame({"x": ref, "few": [1.0, 2.0] * 4, "c": list("abcabca") + [None]})
+    drift.drift_report(frame, frame.iloc[:6])
+    drift.drift_report(pd.concat([frame] * 200), frame)
+
+    labels = np.array([0, 1, 1, 0, 1])
+    scores = np.array([0.1, 0.8, 0.6, 0.4, 0.6])
+    words = np.array(["a", "b", "b", "a", "c"])
+    metrics.roc_auc(labels, scores)
+    metrics.confusion_counts(labels, labels[::-1].copy(), 2)
+    metrics.accuracy(labels, labels[::-1].copy())
+    metrics.accuracy(words, words[::-1].copy())
+    metrics.f1(labels, labels[::-1].copy())
+    metrics.f1(labels + 5000, labels + 2, average="macro")
+    metrics.f1(words, words[::-1].copy(), average="macro")
+    metrics.log_loss(labels, scores)
+    metrics.log_loss(np.array([0, 1, 2, 1]), np.full((4, 3), 1 / 3))
+    metrics.rmse(scores, scores[::-1].copy())
+    metrics.mae(scores, scores[::-1].copy())
+    metrics.r2(scores, scores[::-1].copy())
+    return time.perf_counter() - started

@@ -1,0 +1,95 @@
+"""The issue's "done when": a served champion, a recession, an alert, a retrain, a promotion."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.monitoring import status
+from core.retraining import list_retrains
+from core.simulate import simulate
+from tests.monitoring.conftest import MODEL, PRODUCTION
+
+pytestmark = pytest.mark.slow
+
+POLICY = """
+[serving]
+log_interval = 0.02
+
+[retraining]
+retrain_on = ["drift"]
+auto_promote = true
+windows = 3
+"""
+
+
+def test_a_recession_is_detected_retrained_for_and_promoted_away(served, pitboard):
+    (served.db.parent / "pitboard.toml").write_text(POLICY)
+    store = served.open()
+    seen: list[dict] = []
+
+    def cli_status() -> int:
+        return pitboard("monitor", "status", MODEL, "--json", db=served.db).exit_code
+
+    def on_month(report) -> None:
+        seen.append({"month": report.month, "drifted": report.drifted, "alerts": list(report.alerts),
+                     "exit": cli_status(), "state": status(store, MODEL)["state"]})
+
+    def on_retrain(report) -> None:
+        seen[-1]["retrain"] = report.retrain
+        seen[-1]["exit_after_retrain"] = cli_status()
+
+    simulate(store, f"{MODEL}@champion", months=7, rate=500.0, feedback_delay=3600.0, batch=250,
+             retrain_inline=True, folder=PRODUCTION, on_month=on_month, on_retrain=on_retrain)
+
+    calm = [m for m in seen if m["month"] <= 3]
+    assert all(m["drifted"] == [] and m["alerts"] == [] and m["exit"] == 0 for m in calm), calm
+    first = next(m for m in seen if m["drifted"])
+    assert "debt_to_income" in first["drifted"], first
+    both = next(m for m in seen if {"income", "debt_to_income"} <= set(m["drifted"]))
+    assert both["month"] <= first["month"] + 1, seen
+    assert first["alerts"] and first["exit"] == 2 and first["state"] == "alert"
+
+    retrains = list_retrains(store, MODEL)
+    promoted = sorted((r for r in retrains if r["state"] == "promoted"), key=lambda r: r["id"])
+    assert promoted, retrains
+    winner = promoted[0]
+    assert winner["challenger_score"] > winner["champion_score"] and winner["champion"] == 1
+    month_of_promotion = next(m for m in seen if m.get("retrain") == winner["id"])
+    assert month_of_promotion["exit_after_retrain"] == 0  # the replaced champion's alerts are resolved
+
+    from core.registry import alias_holder
+
+    assert alias_holder(store, MODEL, "champion").version == promoted[-1]["challenger"]
+    actions = {r["action"] for r in store.rows("SELECT action FROM audit")}
+    assert {"serve.start", "monitor.ingest", "alert.open", "retrain.start", "retrain.data", "train.start",
+            "model.register", "model.set", "retrain.evaluate", "model.promote", "retrain.promoted",
+            "alert.resolve"} <= actions
+
+
+def test_simulate_through_the_cli_prints_each_month(served, pitboard):
+    (served.db.parent / "pitboard.toml").write_text("[serving]\nlog_interval = 0.02\n")
+    result = pitboard("simulate", f"{MODEL}@champion", "--months", "2", "--rate", "1000", "--batch", "500", "--json")
+    assert result.exit_code == 0, result.stderr
+    months = json.loads(result.stdout)
+    assert [m["month"] for m in months] == [1, 2]
+    assert all(m["rows"] == m["labels_sent"] > 1000 and len(m["windows"]) == 1 for m in months)
+    bad = pitboard("simulate", f"{MODEL}@champion", "--scenario", "boom")
+    assert bad.exit_code == 2 and "--scenario 'boom': unknown; valid: recession" in bad.stderr
+
+
+def test_retrain_as_a_detached_job_records_its_failure(served, pitboard):
+    import time
+
+    result = pitboard("retrain", MODEL, "--detach", "--json")
+    assert result.exit_code == 0, result.stderr
+    job_id = json.loads(result.stdout)["job"]
+    store = served.open()
+    deadline = time.monotonic() + 60
+    while store.value("SELECT state FROM jobs WHERE id = ?", (job_id,)) in ("queued", "running"):
+        assert time.monotonic() < deadline, "the retrain job did not end"
+        time.sleep(0.1)
+    job = store.row("SELECT state, error FROM jobs WHERE id = ?", (job_id,))
+    assert job["state"] == "failed" and "labelled windows" in job["error"]
+    assert store.value("SELECT state FROM retrains WHERE job_id = ?", (job_id,)) == "failed"

@@ -1,0 +1,123 @@
+"""`pitboard serve` as a real process on a free loopback port: shutdown, crash, alias moves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.clock import fixed_clock
+from core.predictlog import read_log
+from core.registry import move_alias, resolve
+from core.store import Store
+from tests.conftest import T0
+
+ROW = {"income": 41.5, "debt_ratio": 0.62, "purpose": "car"}
+pytestmark = pytest.mark.slow
+
+
+class Server:
+    """A `pitboard serve` subprocess and the URL it listens on."""
+
+    def __init__(self, db: Path, ref: str, *args: str) -> None:
+        exe = shutil.which("pitboard", path=str(Path(sys.executable).parent))
+        env = {**os.environ, "PITBOARD_NOW": str(T0)}
+        self.process = subprocess.Popen([exe, "--db", str(db), "serve", ref, "--port", "0", *args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        line = self.process.stdout.readline()
+        assert line.startswith("serving"), line + self.process.stderr.read()
+        self.url = line.split(" on ")[1].split()[0]
+        assert self.url.startswith("http://127.0.0.1:"), "loopback by default"
+        self.deployment = int(line.split("deployment ")[1])
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=60)
+
+
+def _rows(db: Path, deployment: int) -> int:
+    with Store.open(db) as store:
+        return int(store.value("SELECT COALESCE(SUM(n_rows), 0) FROM prediction_batches WHERE deployment_id = ?", (deployment,)))
+
+
+def _wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_sigterm_flushes_every_answered_row_and_ends_the_deployment(served) -> None:
+    server = Server(served["db"], "scoring@champion")
+    answered = 0
+    with httpx.Client(base_url=server.url) as http:
+        for size in (1, 5, 20):
+            answer = http.post("/predict", json={"records": [ROW] * size})
+            assert answer.status_code == 200
+            answered += len(answer.json()["predictions"])
+        assert http.post("/predict", json={"records": [{"income": "x"}]}).status_code == 422
+    assert server.stop() == 0
+    assert _rows(served["db"], server.deployment) == answered == 26
+    with Store.open(served["db"]) as store:
+        assert store.value("SELECT ended_at FROM deployments WHERE id = ?", (server.deployment,)) == T0
+
+
+def test_a_crash_loses_at_most_the_last_flush_interval(served) -> None:
+    (served["db"].parent / "pitboard.toml").write_text("[serving]\nlog_interval = 0.2\n")
+    server = Server(served["db"], "scoring@champion")
+    with httpx.Client(base_url=server.url) as http:
+        for _ in range(10):
+            assert http.post("/predict", json={"records": [ROW] * 3}).status_code == 200
+        _wait_for(lambda: _rows(served["db"], server.deployment) == 30)  # flushed within the interval
+        for _ in range(5):
+            assert http.post("/predict", json={"records": [ROW]}).status_code == 200
+    server.stop(signal.SIGKILL)
+    logged = _rows(served["db"], server.deployment)
+    assert 30 <= logged <= 35, "everything older than the last interval survived the crash"
+    with Store.open(served["db"]) as store:
+        assert store.value("PRAGMA integrity_check") == "ok"
+        assert store.value("SELECT ended_at FROM deployments WHERE id = ?", (server.deployment,)) is None
+        table = read_log(store, deployment_id=server.deployment)
+    assert table.num_rows == logged, "no flush is ever half written"
+
+
+def test_the_served_alias_moves_without_a_failed_request(served) -> None:
+    (served["db"].parent / "pitboard.toml").write_text("[serving]\nfollow_interval = 0.2\n")
+    server = Server(served["db"], "scoring@champion", "--token", "t0ken")
+    headers = {"Authorization": "Bearer t0ken"}
+    statuses: list[int] = []
+    versions: list[int] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(base_url=server.url, headers=headers) as http:
+            while not stop.is_set():
+                answer = http.post("/predict", json={"records": [ROW]})
+                statuses.append(answer.status_code)
+                versions.append(answer.json().get("version"))
+
+    worker = threading.Thread(target=hammer)
+    worker.start()
+    try:
+        _wait_for(lambda: len(statuses) >= 5)
+        with Store.open(served["db"], clock=fixed_clock(T0)) as store:
+            move_alias(store, "scoring", "champion", resolve(store, "scoring@2"), action="set", reason="test")
+        _wait_for(lambda: versions and versions[-1] == 2, timeout=10)
+        assert httpx.get(f"{server.url}/health").json()["version"] == 2
+        assert httpx.post(f"{server.url}/predict", json={"records": [ROW]}).status_code == 401
+    finally:
+        stop.set()
+        worker.join()
+        assert server.stop() == 0
+    assert set(statuses) == {200}
+    assert versions[0] == 1 and versions[-1] == 2
+    assert versions == sorted(versions), "once switched, never back"
+    assert _rows(served["db"], server.deployment) == len(statuses)

@@ -1,0 +1,84 @@
+"""Fixtures for the app's tests: a deterministic database built through the real engine,
+and the app opened on it with the pinned clock and a pinned look (theme, colour).
+
+The database is built once per test worker (session scope) and copied into each test's
+own folder; tests run with that folder as the working directory and open the database as
+`pitboard.db`, so the header shows the same path in every snapshot.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+from textual.worker import WorkerState
+
+from core.clock import fixed_clock
+from core.store import Store
+from tests.conftest import T0
+from tui.app import PitboardApp
+
+from . import fixture_db
+
+THEME = "textual-dark"
+DB_NAME = "pitboard.db"
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tui-template") / DB_NAME
+    fixture_db.build(path)
+    with Store.open(path) as store:  # fold the WAL into the file so a plain copy is complete
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def app_db(template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the fixture database; the test's cwd is its folder."""
+    shutil.copyfile(template_db, tmp_path / DB_NAME)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("PITBOARD_NOW", str(T0))
+    return Path(DB_NAME)
+
+
+@pytest.fixture
+def make_app(app_db: Path) -> Callable[..., PitboardApp]:
+    """A PitboardApp on the fixture database with the pinned clock and theme."""
+
+    def make(**kwargs: object) -> PitboardApp:
+        app = PitboardApp(app_db, clock=fixed_clock(T0), **kwargs)  # type: ignore[arg-type]
+        app.theme = THEME
+        return app
+
+    return make
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until no worker runs and none was started by the last results shown.
+
+    A worker's result is shown through a message, whose handler may start the next
+    worker (versions -> detail), so one wait is not enough: wait until quiet twice in a row.
+    """
+    quiet = 0
+    while quiet < 2:
+        await pilot.pause()
+        busy = [w for w in pilot.app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        quiet = 0 if busy else quiet + 1
+        await pilot.app.workers.wait_for_complete()
+    for _ in range(200):  # tables measure new rows when idle: wait for that before a screenshot
+        tables = [table for screen in pilot.app.screen_stack for table in screen.query(DataTable)]
+        if not any(table._require_update_dimensions for table in tables):
+            return
+        await pilot.pause()
+    raise AssertionError("a table never measured its rows")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio through anyio's pytest plugin (anyio comes with httpx)."""
+    return "asyncio"

@@ -1,0 +1,121 @@
+"""The pitboard Textual app: a header with the live status, five panes, help and palette.
+
+The app is a view of the database. It never runs a query on its event loop: panes read in
+thread workers with their own connections (see tui/db.py), and the status line is polled
+about once a second. Heavy libraries (pandas, scikit-learn) are imported only inside those
+workers, so the first screen appears before they load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer
+
+from core.clock import Clock, default_clock
+from core.store import Store
+from tui.commands import PaneActionCommands, PaneCommands
+from tui.keys import DEFAULTS, bind, keymap
+from tui.panes import pane_classes
+from tui.panes.base import Pane
+from tui.widgets.header import AppHeader, PaneBar, StatusLine, read_status
+from tui.widgets.modals import HelpScreen
+from tui.widgets.table import FilterTable
+
+STATUS_SECONDS = 1.0
+
+
+class PitboardApp(App[None]):
+    """The control center on one database."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "pitboard"
+    COMMANDS = App.COMMANDS | {PaneCommands, PaneActionCommands}
+    BINDINGS = [
+        bind("quit", "quit", "Quit", priority=False),
+        bind("help", "help", "Help"),
+        bind("palette", "command_palette", "Palette", show=False, priority=True),
+        bind("pane_data", "show_pane('data')", "Data pane", show=False),
+        bind("pane_experiments", "show_pane('experiments')", "Experiments pane", show=False),
+        bind("pane_registry", "show_pane('registry')", "Registry pane", show=False),
+        bind("pane_monitor", "show_pane('monitor')", "Monitor pane", show=False),
+        bind("pane_jobs", "show_pane('jobs')", "Jobs pane", show=False),
+    ]
+
+    def __init__(self, db_path: Path, *, clock: Clock | None = None, remap: dict[str, str] | None = None) -> None:
+        """`clock` answers "now" for relative times (tests pin it); `remap` comes from `keymap()`."""
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.clock = clock or default_clock()
+        self.panes: list[Pane] = [cls() for cls in pane_classes()]
+        self._current = self.panes[0].pane_id
+        self.set_keymap(remap or {})
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(str(self.db_path))
+        yield PaneBar([(pane.pane_id, pane.key, pane.title) for pane in self.panes], id="pane-bar")
+        with ContentSwitcher(initial=self.panes[0].pane_id, id="panes"):
+            yield from self.panes
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # kept: while a modal is shown, queries see the modal's screen only
+        self.status_line = self.query_one(StatusLine)
+        self.switcher = self.query_one(ContentSwitcher)
+        self.pane_bar = self.query_one(PaneBar)
+        self.show_pane(self.panes[0].pane_id)
+        self.poll_status()
+        self.set_interval(STATUS_SECONDS, self.poll_status)
+
+    @property
+    def current_pane(self) -> Pane:
+        """The pane shown (asked for from modals too, so it is not a DOM query)."""
+        return next(pane for pane in self.panes if pane.pane_id == self._current)
+
+    def show_pane(self, pane_id: str) -> None:
+        """Show one pane, mark it in the pane bar, focus it and refresh its data."""
+        self._current = pane_id
+        self.switcher.current = pane_id
+        self.pane_bar.select(pane_id)
+        self.current_pane.activate()
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.show_pane(pane_id)
+
+    def action_help(self) -> None:
+        """List every key live here: the app's, the shown pane's and the focused widget's."""
+        rows = []
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if binding.system:
+                continue
+            rows.append((_where(active.node), self.get_key_display(binding), binding.description or binding.action))
+        order = {"everywhere": 0, "focused table": 2, "focused widget": 3}
+        rows.sort(key=lambda row: order.get(row[0], 1))
+        self.push_screen(HelpScreen(f"Keys: {self.current_pane.title} pane", rows))
+
+    @work(thread=True, exclusive=True, group="status")
+    def poll_status(self) -> None:
+        with Store.open(self.db_path, clock=self.clock) as store:
+            text = read_status(store)
+        self.call_from_thread(self.status_line.show, text)
+
+
+def _where(node: DOMNode) -> str:
+    """Where a binding applies, for the help screen."""
+    if isinstance(node, (App, Screen)):
+        return "everywhere"
+    if isinstance(node, Pane):
+        return f"{node.title} pane"
+    return "focused table" if isinstance(node, (DataTable, FilterTable)) else "focused widget"
+
+
+def run_app(db_path: str | Path, *, mouse: bool = True) -> None:
+    """Open the app on `db_path` (the `pitboard` command with no sub-command)."""
+    with Store.open(db_path) as store:
+        remap = keymap(store.settings("keys", DEFAULTS), store.config_path)
+    PitboardApp(Path(db_path), remap=remap).run(mouse=mouse)

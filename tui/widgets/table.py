@@ -1,0 +1,166 @@
+"""The table every pane is made of: a DataTable with `j`/`k` and a `/` filter.
+
+The filter narrows the rows the table holds (for the Data pane's preview: the current
+page), matching any cell, case-insensitively. `/` opens the filter line under the table,
+`enter` keeps the filter and returns to the table, `escape` clears it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input
+
+from tui.keys import bind
+
+Cell = str | Text
+
+
+MAX_COLUMN_WIDTH = 40
+
+
+def _widths(headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]]) -> list[int]:
+    """Column widths fitting every row, filtered out or not, so the layout holds still while filtering.
+
+    Fixed widths also keep the table from being drawn before DataTable measures new rows
+    when idle (under load it could then keep the header widths).
+    """
+    widths = [cell_len(header) for header in headers]
+    for _, cells in rows:
+        for index, cell in enumerate(cells):
+            widths[index] = max(widths[index], cell.cell_len if isinstance(cell, Text) else cell_len(str(cell)))
+    return [min(width, MAX_COLUMN_WIDTH) for width in widths]
+
+
+class Table(DataTable):
+    """A row-cursor DataTable with vim keys."""
+
+    BINDINGS = [
+        bind("down", "cursor_down", "Down", show=False),
+        bind("up", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+
+
+class FilterLine(Input):
+    """The filter input; `escape` clears it and hands the focus back to the table.
+
+    The cursor does not blink: a blinking cursor redraws twice a second, which is
+    traffic over a slow SSH link for nothing.
+    """
+
+    BINDINGS = [("escape", "clear_filter", "Clear filter")]
+
+    def on_mount(self) -> None:
+        self.cursor_blink = False
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.remove_class("open")
+        self.parent.query_one(Table).focus()
+
+
+class FilterTable(Vertical):
+    """A Table and its filter line; the rows are kept so the filter can be changed or cleared."""
+
+    BINDINGS = [bind("filter", "open_filter", "Filter")]
+
+    class Highlighted(Message):
+        """The row under the cursor is another one (moved, filtered, or reloaded); key may be None."""
+
+        def __init__(self, table: "FilterTable", key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> "FilterTable":
+            return self.table
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._headers: list[str] = []
+        self._all_rows: list[tuple[str, Sequence[Cell]]] = []
+        self._announced: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Table()
+        yield FilterLine(placeholder="filter rows (enter keeps, escape clears)")
+
+    @property
+    def table(self) -> Table:
+        return self.query_one(Table)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one(FilterLine).value
+
+    def set_rows(self, columns: Sequence[str], rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
+        """Replace the table's content; rows are (key, cells). The cursor stays on the same key."""
+        self._headers = list(columns)
+        self._all_rows = list(rows)
+        self._show()
+
+    def _show(self) -> None:
+        table = self.table
+        selected = self.selected_key
+        needle = self.filter_text.casefold()
+        table.clear(columns=True)
+        for label, width in zip(self._headers, _widths(self._headers, self._all_rows)):
+            table.add_column(label, width=width)
+        for key, cells in self._all_rows:
+            if not needle or any(needle in str(cell).casefold() for cell in cells):
+                table.add_row(*cells, key=key)
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        self._announce()
+
+    def _announce(self) -> None:
+        key = self.selected_key
+        if key != self._announced:
+            self._announced = key
+            self.post_message(self.Highlighted(self, key))
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce()
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, or None when the table is empty."""
+        table = self.table
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @property
+    def shown_keys(self) -> list[str]:
+        """Keys of the rows that pass the filter, in order."""
+        return [str(row.key.value) for row in self.table.ordered_rows]
+
+    def action_open_filter(self) -> None:
+        line = self.query_one(FilterLine)
+        line.add_class("open")
+        line.focus()
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._show()
+
+    @on(Input.Submitted)
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.remove_class("open")
+        self.table.focus()
