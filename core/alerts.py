@@ -19,7 +19,8 @@ Thresholds come from `[alerts]` in pitboard.toml, per model from `[alerts.<model
   reading: below 0.1 stable, 0.1-0.2 moderate shift, above 0.2 significant);
 - `min_metric`: the primary metric (or `metric`) on labelled rows below this value
   (0 disables), and below the reference band `mean - band_sigmas * std` of the holdout's
-  chunks, once `min_labelled` labels are in; the CBPE estimate gives a warning only;
+  chunks, once `min_labelled` labels are in; the CBPE estimate gives a warning only, and
+  only on windows of at least `min_rows` rows (an estimate from a handful of rows is noise);
 - `max_latency_p99_ms`: p99 latency of served traffic.
 """
 
@@ -126,7 +127,7 @@ def _performance(window: dict[str, Any], reference: dict[str, Any], rules: dict[
     if value is not None and window["n_labelled"] >= rules["min_labelled"]:
         findings.append(_metric_finding("performance", "critical", metric, value, band, rules, lower_better, "measured"))
     estimate = window["estimated"].get(metric)
-    if estimate is not None and band is not None:
+    if estimate is not None and band is not None and window["n_rows"] >= rules["min_rows"]:
         findings.append(_metric_finding("estimated_performance", "warning", metric, estimate, band, rules, lower_better,
                                         "estimated (CBPE)"))
     return findings

@@ -5,13 +5,15 @@ model, `[models.<name>]` for one. Defaults (`DEFAULTS`):
 
     min_metrics = {}            # e.g. {roc_auc = 0.7}: holdout metrics at or above
     max_metrics = {}            # e.g. {rmse = 12.5}: error metrics at or below
-    must_beat_current = true    # beat the alias's current holder on the same holdout
+    must_beat_current = true    # beat the alias's current holder on the same rows (below)
     min_improvement = 0.0       # ... by at least this much on the primary metric
     require_validation = true   # the training data's latest validation report passed
 
-"The same holdout" is the candidate run's holdout rebuilt by `core.training.holdout`:
-both the candidate and the current holder score exactly those rows, with the same metric
-kernels, so the comparison is not flattered by one model's easier split.
+"The same rows": once monitoring holds a labelled window of the model's served traffic,
+the newest one (the data the model will really face); before that, the candidate run's
+holdout rebuilt by `core.training.holdout`. Both the candidate and the current holder
+score exactly those rows with the same metric kernels, so the comparison is not flattered
+by one model's easier split.
 
 `evaluate_gates` has no side effects and returns every gate's result (name, value,
 threshold, verdict), so the TUI can show them before asking to confirm; `promote` runs
@@ -109,16 +111,24 @@ def _validation_gate(store: Store, candidate: ModelVersion) -> GateResult:
 def _beat_current_gate(store: Store, candidate: ModelVersion, alias: str, min_improvement: float) -> GateResult:
     primary = candidate.info.get("primary_metric")
     holder = alias_holder(store, candidate.name, alias)
-    name = f"beats {alias} on holdout {primary}"
     if holder is None:
-        return GateResult(name, None, None, True, f"{candidate.name}@{alias} is free: nothing to beat")
+        return GateResult(f"beats {alias} on {primary}", None, None, True, f"{candidate.name}@{alias} is free: nothing to beat")
     if candidate.run_id is None:
-        return GateResult(name, None, None, False, f"{candidate.ref} was imported from a bundle: no holdout to compare on")
+        return GateResult(f"beats {alias} on {primary}", None, None, False,
+                          f"{candidate.ref} was imported from a bundle: no holdout to compare on")
+    from core.retraining import latest_window_xy
     from core.runs import get_run
     from core.specs import LOWER_IS_BETTER
     from core.training import holdout
 
-    X, y = holdout(store, get_run(store, candidate.run_id))
+    run = get_run(store, candidate.run_id)
+    production = latest_window_xy(store, candidate.name, run)
+    if production is not None:
+        window, X, y = production
+        name = f"beats {alias} on window {window['id']} {primary}"
+    else:
+        X, y = holdout(store, run)
+        name = f"beats {alias} on holdout {primary}"
     try:
         mine = holdout_metric(load_estimator(store, candidate), candidate.info, X, y, primary)
         theirs = holdout_metric(load_estimator(store, holder), holder.info, X, y, primary)

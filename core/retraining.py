@@ -241,6 +241,24 @@ def labelled_windows(store: Store, model: str, limit: int) -> list[dict[str, Any
     return [dict(r) for r in rows]
 
 
+def latest_window_xy(store: Store, model: str, run: Any) -> tuple[dict[str, Any], Any, Any] | None:
+    """The newest labelled window of `model`'s served traffic as (window, X, y), shaped like
+    `run`'s training data; None when there is none or its rows have left the log."""
+    from core import datasets
+    from core.specs import parse_spec
+
+    windows = labelled_windows(store, model, 1)
+    if not windows:
+        return None
+    base = datasets.version_by_id(store, run.dataset_version_id)
+    target = parse_spec(run.spec_text, source=f"run {run.id} spec").target or base.target
+    try:
+        X, y = window_xy(store, windows[0], target, datasets.load_frame(store, base))
+    except PitboardError:
+        return None
+    return windows[0], X, y
+
+
 def window_xy(store: Store, window: dict[str, Any], target: str, like: Any) -> tuple[Any, Any]:
     """(features, labels) of a window's labelled rows, with the training data's dtypes."""
     frame = window_frame(store, window, target, like, None, None)

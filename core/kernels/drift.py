@@ -152,14 +152,15 @@ def chi2_test(reference_codes: np.ndarray, current_codes: np.ndarray, n_categori
 def encode_categories(values: pd.Series | np.ndarray, categories: list[str] | tuple[str, ...]) -> np.ndarray:
     """Codes of `values` against a profile's categories: -1 missing, len(categories) unseen.
 
-    Values are compared as strings (profiles store categories as text), hashed by pandas.
+    Values are compared as strings (profiles store categories as text), hashed by pandas
+    through an index lookup (constructing a Categorical with unseen values is deprecated).
     """
     import pandas as pd
 
     series = pd.Series(values, copy=False)
     missing = series.isna().to_numpy()
-    text = series.astype(str)
-    codes = pd.Categorical(text, categories=list(categories)).codes.astype(np.int64)
+    text = series.astype(str).to_numpy()
+    codes = pd.Index(list(categories)).get_indexer(text).astype(np.int64)
     codes[(codes < 0) & ~missing] = len(categories)
     codes[missing] = -1
     return codes

@@ -62,6 +62,12 @@ def test_a_recession_is_detected_retrained_for_and_promoted_away(served, pitboar
     from core.registry import alias_holder
 
     assert alias_holder(store, MODEL, "champion").version == promoted[-1]["challenger"]
+    # Once labelled production windows exist, "beat the champion" is judged on the newest one.
+    gates = json.loads(store.value(
+        "SELECT h.gates FROM alias_history h JOIN models m ON m.id = h.model_id"
+        " WHERE m.name = ? AND h.alias = 'champion' AND h.gates != '[]' ORDER BY h.id DESC LIMIT 1", (MODEL,)))
+    beat = next(g for g in gates if g["name"].startswith("beats champion"))
+    assert beat["name"] == f"beats champion on window {promoted[-1]['eval_window_id']} roc_auc" and beat["passed"]
     actions = {r["action"] for r in store.rows("SELECT action FROM audit")}
     assert {"serve.start", "monitor.ingest", "alert.open", "retrain.start", "retrain.data", "train.start",
             "model.register", "model.set", "retrain.evaluate", "model.promote", "retrain.promoted",
