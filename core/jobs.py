@@ -38,6 +38,7 @@ JOB_KINDS: dict[str, str] = {
     "train": "core.training:train_job",
     "retrain": "core.retraining:retrain_job",
     "package": "core.packaging:package_job",
+    "simulate": "core.demo:replay_job",
 }
 
 DEFAULTS = {"heartbeat_seconds": 2.0, "stale_after_seconds": 60.0}
@@ -82,8 +83,9 @@ def start_job(store: Store, kind: str, args: dict[str, Any], *, title: str) -> i
     return job_id
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether `pid` is a live pitboard worker on this host (not a zombie, not a reused pid)."""
+def pid_alive(pid: int, *, is_worker: bool = True) -> bool:
+    """Whether `pid` is a live process on this host (not a zombie) and, with `is_worker`,
+    a pitboard worker (not a reused pid)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -98,7 +100,7 @@ def pid_alive(pid: int) -> bool:
         cmdline = (proc / "cmdline").read_bytes()
     except (OSError, IndexError):
         return False
-    return state not in ("Z", "X") and b"core.worker" in cmdline
+    return state not in ("Z", "X") and (not is_worker or b"core.worker" in cmdline)
 
 
 def reap_dead_jobs(store: Store) -> list[int]:
@@ -113,7 +115,9 @@ def reap_dead_jobs(store: Store) -> list[int]:
                 continue
             now = store.clock()
             if job["host"] == here and job["pid"] is not None:
-                dead = not pid_alive(job["pid"])
+                # A queued job's pid may not have exec'd the worker yet (its cmdline is still
+                # the parent's): only a running job's pid must be a pitboard worker.
+                dead = not pid_alive(job["pid"], is_worker=job["state"] == "running")
                 why = f"worker process {job['pid']} is gone (killed or crashed)"
             else:
                 last = job["heartbeat"] or job["created_at"]

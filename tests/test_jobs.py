@@ -127,3 +127,25 @@ def test_unknown_jobs_and_kinds(store: Store, pitboard) -> None:
     found = pitboard("jobs", "show", "7")
     assert found.exit_code == 2 and found.stderr.startswith("Error: job 7: no such job")
     assert store.value("SELECT count(*) FROM jobs") == 0
+
+
+def test_a_queued_job_whose_worker_has_not_exec_yet_is_not_reaped(store: Store) -> None:
+    """Between fork and exec the worker's cmdline is still its parent's: that is not death."""
+    import socket
+    import subprocess
+
+    not_yet_a_worker = subprocess.Popen(["sleep", "30"])
+    try:
+        with store.transaction():
+            for state in ("queued", "running"):
+                store.conn.execute(
+                    "INSERT INTO jobs (kind, title, state, pid, host, created_at) VALUES ('train', ?, ?, ?, ?, ?)",
+                    (state, state, not_yet_a_worker.pid, socket.gethostname(), T0),
+                )
+        reaped = reap_dead_jobs(store)
+        states = {row["title"]: row["state"] for row in store.rows("SELECT title, state FROM jobs")}
+        assert states == {"queued": "queued", "running": "failed"}  # a running job's pid must be a worker
+        assert len(reaped) == 1
+    finally:
+        not_yet_a_worker.kill()
+        not_yet_a_worker.wait()

@@ -17,6 +17,11 @@ POLICY = """
 [serving]
 log_interval = 0.02
 
+# Latency is wall-clock time: on a loaded CI machine it can cross any realistic limit. This
+# test is about drift and retraining; latency alerts have their own tests.
+[alerts]
+max_latency_p99_ms = 600000.0
+
 [retraining]
 retrain_on = ["drift"]
 auto_promote = true
