@@ -122,7 +122,11 @@ def _beat_current_gate(store: Store, candidate: ModelVersion, alias: str, min_im
     from core.training import holdout
 
     run = get_run(store, candidate.run_id)
-    production = latest_window_xy(store, candidate.name, run)
+    why_holdout = ""
+    try:
+        production = latest_window_xy(store, candidate.name, run)
+    except PitboardError as exc:
+        production, why_holdout = None, f"newest labelled window unusable ({exc}); "
     if production is not None:
         window, X, y = production
         name = f"beats {alias} on window {window['id']} {primary}"
@@ -138,7 +142,8 @@ def _beat_current_gate(store: Store, candidate: ModelVersion, alias: str, min_im
         passed, threshold = mine < theirs - min_improvement, f"< {theirs - min_improvement:.6g} ({holder.ref})"
     else:
         passed, threshold = mine > theirs + min_improvement, f"> {theirs + min_improvement:.6g} ({holder.ref})"
-    return GateResult(name, round(mine, 6), threshold, passed, f"{holder.ref} scores {theirs:.6g} on the same {len(y)} rows")
+    return GateResult(name, round(mine, 6), threshold, passed,
+                      f"{why_holdout}{holder.ref} scores {theirs:.6g} on the same {len(y)} rows")
 
 
 def holdout_metric(estimator: Any, info: dict[str, Any], X: Any, y: Any, metric: str) -> float:

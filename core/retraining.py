@@ -243,7 +243,8 @@ def labelled_windows(store: Store, model: str, limit: int) -> list[dict[str, Any
 
 def latest_window_xy(store: Store, model: str, run: Any) -> tuple[dict[str, Any], Any, Any] | None:
     """The newest labelled window of `model`'s served traffic as (window, X, y), shaped like
-    `run`'s training data; None when there is none or its rows have left the log."""
+    `run`'s training data; None when there is none. Raises PitboardError when the window
+    exists but its rows cannot be read (they have left the log)."""
     from core import datasets
     from core.specs import parse_spec
 
@@ -252,10 +253,7 @@ def latest_window_xy(store: Store, model: str, run: Any) -> tuple[dict[str, Any]
         return None
     base = datasets.version_by_id(store, run.dataset_version_id)
     target = parse_spec(run.spec_text, source=f"run {run.id} spec").target or base.target
-    try:
-        X, y = window_xy(store, windows[0], target, datasets.load_frame(store, base))
-    except PitboardError:
-        return None
+    X, y = window_xy(store, windows[0], target, datasets.load_frame(store, base))
     return windows[0], X, y
 
 
