@@ -1,13 +1,12 @@
 """Speed of pitboard's numba kernels against scipy, numpy, scikit-learn and Evidently.
 
-    .venv/bin/python -P benchmarks/kernels.py            # full size (1,000,000 rows), ~10 min
-    .venv/bin/python -P benchmarks/kernels.py --rows 100000 --skip-evidently-1m
+    .venv/bin/python benchmarks/kernels.py            # full size (1,000,000 rows), ~10 min
+    .venv/bin/python benchmarks/kernels.py --rows 100000 --skip-evidently-1m
 
 Every comparison runs both implementations in this one process on the same arrays and
 prints the ratio; Evidently (which needs pandas 2.3) runs in benchmarks/.envs/evidently,
 created here on first use, on the same frames handed over as Parquet files in
-benchmarks/.data/. (`-P` keeps benchmarks/ off sys.path: a sibling module named like a
-stdlib module must not shadow it.)
+benchmarks/.data/.
 """
 
 from __future__ import annotations
@@ -230,7 +229,7 @@ def drift_report_rows(sizes: list[int], evidently_sizes: set[int]) -> list[dict]
             paths = [DATA / f"drift_{name}_{n}.parquet" for name in ("reference", "current")]
             reference.to_parquet(paths[0])
             current.to_parquet(paths[1])
-            done = subprocess.run([str(python), "-P", str(HERE / "evidently_drift.py"), *map(str, paths)], capture_output=True, text=True, check=True)
+            done = subprocess.run([str(python), str(HERE / "evidently_drift.py"), *map(str, paths)], capture_output=True, text=True, check=True)
             evidently = json.loads(done.stdout.strip().splitlines()[-1])
             verdicts = {c: v["score"] >= evidently["thresholds"][c] for c, v in evidently["columns"].items()}
             same = all(verdicts[c] == bool(report.loc[c, "drifted"]) for c in report.index)

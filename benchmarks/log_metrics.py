@@ -1,6 +1,6 @@
 """Metric logging speed: pitboard's `log_points` against MLflow with a SQLite backend store.
 
-    .venv/bin/python benchmarks/logging.py [--sizes 1000,100000]
+    .venv/bin/python benchmarks/log_metrics.py [--sizes 1000,100000]
 
 Both sides write (key, step, value) points for one run into a fresh SQLite file on the
 same disk, in the same run of this script:
@@ -17,20 +17,15 @@ Goal: 100,000 points/s or more, i.e. 20x MLflow's batch API.
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
+import time
+import venv
 from pathlib import Path
-
-# This file is named logging.py: keep its folder off the import path, or `import logging`
-# anywhere below would find it instead of the standard library's module.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import venv  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))

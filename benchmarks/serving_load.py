@@ -17,12 +17,6 @@ predictions/s with p99 < 50 ms on 2 cores for the credit-risk model.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Scripts in benchmarks/ may be named like stdlib modules (logging.py): never import them.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import asyncio
 import json
@@ -30,8 +24,10 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PITBOARD = [sys.executable, "-c", "from core.cli import main; main()"]

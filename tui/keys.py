@@ -45,6 +45,28 @@ DEFAULTS: dict[str, str] = {
     "data_validate": "v",
     "data_next_page": "n",
     "data_prev_page": "p",
+    # experiments pane
+    "exp_mark": "space",
+    "exp_compare": "c",
+    "exp_train": "t",
+    "exp_filter": "f",
+    # jobs pane
+    "jobs_cancel": "x",
+    # registry pane
+    "registry_info": "i",
+    "registry_history": "h",
+    "registry_card": "m",
+    "registry_promote": "p",
+    "registry_rollback": "r",
+    "registry_bundle": "b",
+    "registry_serve": "s",
+    # monitor pane
+    "monitor_drift": "d",
+    "monitor_trends": "t",
+    "monitor_alerts": "l",
+    "monitor_model": "m",
+    "monitor_ack": "a",
+    "monitor_retrain": "R",
 }
 
 # Keys live everywhere: the app's, and those of the tables every pane is made of.
@@ -55,6 +77,11 @@ EVERYWHERE: tuple[str, ...] = (
 # Each pane's own keys, live together with EVERYWHERE while the pane is shown.
 PANE_KEYS: dict[str, tuple[str, ...]] = {
     "data": ("data_schema", "data_histogram", "data_rows", "data_checks", "data_validate", "data_next_page", "data_prev_page"),
+    "experiments": ("exp_mark", "exp_compare", "exp_train", "exp_filter"),
+    "jobs": ("jobs_cancel",),
+    "registry": ("registry_info", "registry_history", "registry_card", "registry_promote", "registry_rollback",
+                 "registry_bundle", "registry_serve"),
+    "monitor": ("monitor_drift", "monitor_trends", "monitor_alerts", "monitor_model", "monitor_ack", "monitor_retrain"),
 }
 
 

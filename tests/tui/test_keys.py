@@ -21,7 +21,7 @@ def test_defaults_give_an_empty_keymap(db_path):
 
 
 def test_changed_keys_are_returned(db_path):
-    assert remap_from(db_path, '[keys]\npane_jobs = "f5"\nquit = "x,ctrl+x"\n') == {"pane_jobs": "f5", "quit": "x,ctrl+x"}
+    assert remap_from(db_path, '[keys]\npane_jobs = "f5"\nquit = "f10,ctrl+x"\n') == {"pane_jobs": "f5", "quit": "f10,ctrl+x"}
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from core.errors import PitboardError
+from core.store import Store
+
 
 @dataclass(frozen=True)
 class PaletteAction:
@@ -45,6 +48,22 @@ class Pane(Vertical):
     def palette_actions(self) -> list[PaletteAction]:
         """The actions this pane adds to the command palette right now."""
         return []
+
+    def run_engine_action(self, act: Callable[[Store], str], *, reload: bool = True) -> None:
+        """From a thread worker: run one engine action on a short-lived store, then say what it did.
+
+        `act` returns the line to show; a PitboardError is shown as the error it is (one
+        line, nothing changed), never a traceback. The pane then reloads to show the result.
+        """
+        with Store.open(self.app.db_path, clock=self.app.clock) as store:
+            try:
+                message = act(store)
+            except PitboardError as error:
+                self.app.call_from_thread(self.notify, str(error), severity="error")
+                return
+        self.app.call_from_thread(self.notify, message)
+        if reload:
+            self.app.call_from_thread(self.reload)
 
 
 class EmptyState(Static):

@@ -24,6 +24,10 @@ def read_status(store: Store) -> str:
     if has_table(store, "jobs"):
         running = store.value("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")
         parts.append(f"{running} job{'s' if running != 1 else ''} running" if running else "no jobs running")
+    if has_table(store, "alerts"):
+        alerts = store.value("SELECT count(*) FROM alerts WHERE state = 'open'")
+        if alerts:  # said only when there are some: a quiet database keeps a quiet status line
+            parts.append(f"{alerts} open alert{'s' if alerts != 1 else ''}")
     return " · ".join(parts)
 
 

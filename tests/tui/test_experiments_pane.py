@@ -1,0 +1,172 @@
+"""The Experiments pane: runs best first, the run filter, run detail, compare, train as a job."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from core.jobs import ACTIVE, cancel_job
+from core.runs import get_run, list_runs
+from core.store import Store
+from tui.screens.compare import CompareScreen, metric_bar
+from tui.screens.run_detail import RunDetailScreen
+from tui.widgets.run_plots import ResidualPlot, RocPlot
+from tui.widgets.table import FilterTable
+
+from .conftest import settle
+from .fixture_runs import PRICES_SPEC, runs_app  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.anyio
+
+
+def run_ids(app) -> list[int]:
+    return [int(key) for key in app.query_one("#runs", FilterTable).shown_keys]
+
+
+async def open_pane(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+
+
+async def test_runs_are_listed_best_first_by_the_primary_metric(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        assert app.query_one("#experiments-table", FilterTable).shown_keys == ["credit-risk", "house-prices"]
+        with Store.open(app.db_path) as store:
+            auc = {run["id"]: run["primary_value"] for run in list_runs(store, experiment="credit-risk")}
+            rmse = {run["id"]: run["primary_value"] for run in list_runs(store, experiment="house-prices")}
+        assert run_ids(app) == sorted(auc, key=lambda i: -auc[i])
+        assert len(run_ids(app)) == 4
+        await pilot.press("j")  # house-prices: rmse, lower is better
+        await settle(pilot)
+        assert run_ids(app) == sorted(rmse, key=lambda i: rmse[i])
+        assert "house-prices: 2 runs, best first by rmse" in str(app.query_one("#runs-note").content)
+
+
+async def test_the_run_filter_uses_the_runs_list_syntax_and_shows_errors(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("f", *"metrics.roc_auc > 0.68", "enter")
+        await settle(pilot)
+        with Store.open(app.db_path) as store:
+            expected = {run["id"] for run in list_runs(store, experiment="credit-risk", filter="metrics.roc_auc > 0.68")}
+        assert 0 < len(expected) < 4
+        assert set(run_ids(app)) == expected
+        before = run_ids(app)
+        await pilot.press("f", "backspace", "backspace", "backspace", "backspace", "enter")  # "metrics.roc_auc >"
+        await settle(pilot)
+        note = app.query_one("#runs-note")
+        assert "filter:" in str(note.content) and "position" in str(note.content)
+        assert note.has_class("error")
+        assert run_ids(app) == before  # the last good rows stay
+
+
+async def test_enter_opens_a_classifier_run_with_roc_and_importance(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("enter", "enter")  # experiment -> its runs -> the best run
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunDetailScreen)
+        best = run_ids_from_db(app, "credit-risk")[0]
+        assert screen.detail.run.id == best
+        assert screen.detail.dataset == "credit@1"
+        assert len(screen.query(RocPlot)) == 1
+        assert screen.detail.roc["x"][0] == 0.0 and screen.detail.roc["y"][-1] == 1.0
+        await pilot.press("escape")
+        assert app.screen is not screen
+
+
+def run_ids_from_db(app, experiment: str) -> list[int]:
+    with Store.open(app.db_path) as store:
+        runs = list_runs(store, experiment=experiment)
+    return [run["id"] for run in sorted(runs, key=lambda r: -r["primary_value"])]
+
+
+async def test_a_regressor_run_shows_its_holdout_residuals(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("j", "enter", "enter")
+        await settle(pilot)
+        detail = app.screen.detail
+        assert detail.run.task == "regression"
+        assert len(detail.residuals) == detail.run.holdout_size == 24
+        plot = app.screen.query_one(ResidualPlot)
+        assert "residuals μ" in plot.render().plain
+
+
+async def test_space_marks_runs_and_c_compares_them(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("c")  # nothing marked: a warning, no screen
+        assert not isinstance(app.screen, CompareScreen)
+        await pilot.press("enter", "space", "j", "space")
+        await settle(pilot)
+        pane = app.current_pane
+        first, second = run_ids(app)[:2]
+        assert pane.marked == {first, second}
+        cells = app.query_one("#runs", FilterTable).table.get_row_at(0)
+        assert cells[0] == "●"
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        found = screen.comparison
+        assert [run["id"] for run in found["runs"]] == sorted([first, second])
+        with Store.open(app.db_path) as store:
+            a, b = (get_run(store, run_id) for run_id in sorted([first, second]))
+        assert {row["key"] for row in found["params"]} == {k for k in a.params.keys() | b.params.keys() if a.params.get(k) != b.params.get(k)}
+        auc = next(row for row in found["metrics"] if row["key"] == "roc_auc")
+        assert auc["deltas"][1] == pytest.approx(b.metrics["roc_auc"] - a.metrics["roc_auc"])
+        await pilot.press("a")
+        await settle(pilot)
+        assert screen.comparison["hidden_identical_params"] == 0
+
+
+def test_metric_bars_scale_between_the_runs():
+    assert metric_bar(0.5, 0.5, 0.9, width=10) == "█" + "·" * 9
+    assert metric_bar(0.9, 0.5, 0.9, width=10) == "█" * 10
+    assert metric_bar(None, 0.5, 0.9) == ""
+
+
+async def wait_for_db(query, args, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+    """Poll the database (the worker reports only there) until `query` answers truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Store.open(Path("pitboard.db")) as store:
+            found = store.value(query, args)
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {query}")
+
+
+async def test_t_trains_a_spec_file_as_a_job(runs_app, tmp_path):
+    app = runs_app()
+    (tmp_path / "prices.toml").write_text(PRICES_SPEC)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        with Store.open(app.db_path) as store:
+            jobs_before = store.value("SELECT count(*) FROM jobs")
+        await pilot.press("t")
+        await pilot.press(*["backspace"] * 40, *"missing.toml", "enter")
+        await settle(pilot)
+        with Store.open(app.db_path) as store:
+            assert store.value("SELECT count(*) FROM jobs") == jobs_before  # a bad path changes nothing
+        await pilot.press("t")
+        await pilot.press(*["backspace"] * 40, *"prices.toml", "enter")
+        await settle(pilot)
+        with Store.open(app.db_path) as store:
+            job = store.row("SELECT * FROM jobs ORDER BY id DESC LIMIT 1")
+            assert (job["id"], job["kind"], job["title"]) == (jobs_before + 1, "train", "train prices.toml")
+            cancel_job(store, job["id"])  # the flow is proven; do not spend the shared CPU on the search
+        await wait_for_db(f"SELECT 1 FROM jobs WHERE id = ? AND state NOT IN {ACTIVE}", (job["id"],))

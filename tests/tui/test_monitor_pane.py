@@ -1,0 +1,151 @@
+"""The Monitor pane on the live fixture: KPI tiles, drift table, trends, alerts, ack and
+retrain, asserted against what the engine reads from the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from core import alerts, monitoring
+from core.cli._output import format_value
+from core.store import Store
+from tests.conftest import T0
+from tui.panes.monitor import MonitorView, kpi_values
+from tui.widgets.kpi import KpiTile
+from tui.widgets.modals import ConfirmScreen
+from tui.widgets.series import downsample
+from tui.widgets.table import FilterTable
+
+from .conftest import settle
+from .fixture_live import MODEL, live_db, make_live_app  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.anyio
+
+
+def cells(app, table_id: str, index: int) -> list[str]:
+    table = app.query_one(f"#{table_id}", FilterTable).table
+    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)]
+
+
+def tile(app, kpi: str) -> str:
+    return app.query_one(f"#kpi-{kpi}", KpiTile).kpi_value
+
+
+async def open_monitor(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("4")
+    await settle(pilot)
+
+
+async def test_tiles_and_drift_table_match_the_latest_window(make_live_app, live_db):
+    with Store.open(live_db) as store:
+        latest = monitoring.list_windows(store, MODEL, limit=1)[0]
+        features = monitoring.window_features(store, latest["id"])
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_monitor(pilot)
+        assert tile(app, "state") == "ALERT"
+        assert tile(app, "drifted") == f"{latest['n_drifted']}/{latest['n_features']}" == "8/11"
+        assert tile(app, "real") == format_value(latest["metrics"]["roc_auc"])
+        assert tile(app, "estimated") == "~" + format_value(latest["estimated"]["roc_auc"])
+        assert tile(app, "p95") == "9.5 ms"
+        assert app.query_one("#kpi-real", KpiTile).border_title == "roc_auc"
+        drifted = sorted(f["feature"] for f in features if f["drifted"])
+        shown = cells(app, "drift-table", 0)
+        assert shown[: len(drifted)] == drifted and len(shown) == len(features)  # drifted first
+        assert set(cells(app, "drift-table", 1)) == {"DRIFT", "ok"}
+        assert cells(app, "drift-table", 1)[: len(drifted)] == ["DRIFT"] * len(drifted)
+
+
+async def test_requests_per_second_counts_the_last_minute_of_the_log(make_live_app, live_db):
+    with Store.open(live_db) as store:
+        logged = store.value("SELECT SUM(n_rows) FROM prediction_batches WHERE ts_max >= ? AND ts_min <= ?", (T0 - 60, T0))
+    app = make_live_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_monitor(pilot)
+        assert logged > 0
+        assert tile(app, "rate") == f"{logged / 60:,.1f}"
+
+
+async def test_alerts_listed_and_a_acknowledges_the_highlighted_one(make_live_app, live_db):
+    with Store.open(live_db) as store:
+        expected = [a["id"] for a in alerts.list_alerts(store, model=MODEL)]
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_monitor(pilot)
+        assert str(app.status_line.shown).endswith(f"{len(expected)} open alerts")
+        await pilot.press("l")
+        await settle(pilot)
+        assert cells(app, "alerts-table", 0) == [str(i) for i in expected]
+        await pilot.press("j", "a")
+        await settle(pilot)
+        assert cells(app, "alerts-table", 2)[:2] == ["open", "acknowledged"]
+        await pilot.press("a")  # already acknowledged: a warning, nothing written
+        await settle(pilot)
+    with Store.open(live_db) as store:
+        states = {a["id"]: a["state"] for a in alerts.list_alerts(store, model=MODEL)}
+        assert states[expected[1]] == "acknowledged"
+        assert [i for i, s in states.items() if s == "acknowledged"] == [expected[1]]
+        assert store.value("SELECT count(*) FROM audit WHERE action = 'alert.ack'") == 1
+
+
+async def test_live_refresh_shows_changes_made_elsewhere_and_skips_unchanged(make_live_app, live_db):
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_monitor(pilot)
+        pane = app.current_pane
+        view = pane.view
+        pane.reload()
+        await settle(pilot)
+        assert pane.view is view  # the same data read again: nothing redrawn
+        with Store.open(live_db) as store:  # another process (the CLI) acknowledges an alert
+            first = alerts.list_alerts(store, model=MODEL)[0]["id"]
+            alerts.acknowledge(store, first)
+        for _ in range(100):  # the once-a-second refresh picks it up
+            if pane.view is not view:
+                break
+            await asyncio.sleep(0.05)
+        await settle(pilot)
+        assert pane.view.alerts[0]["state"] == "acknowledged"
+        assert cells(app, "alerts-table", 2)[0] == "acknowledged"
+
+
+async def test_retrain_asks_then_starts_a_retrain_job(make_live_app, live_db):
+    from core.jobs import cancel_job
+
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_monitor(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("R")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        with Store.open(live_db) as store:
+            assert store.value("SELECT count(*) FROM jobs") == 0
+        await pilot.press("R", "y")
+        await settle(pilot)
+    with Store.open(live_db) as store:
+        job = store.row("SELECT id, kind, args FROM jobs")
+        first_alert = alerts.list_alerts(store, model=MODEL)[0]["id"]
+        try:
+            assert job["kind"] == "retrain"
+            assert json.loads(job["args"]) == {"model": MODEL, "alert_id": first_alert}
+        finally:
+            cancel_job(store, job["id"])  # the test only checks the start: stop the worker
+
+
+def test_downsample_averages_buckets_and_skips_missing():
+    assert downsample([1.0, 2.0, 3.0], 5) == [1.0, 2.0, 3.0]
+    assert downsample([1.0, 3.0, None, 5.0, 6.0, None], 3) == [2.0, 5.0, 6.0]
+    assert downsample([None, None, 1.0, 2.0], 2) == [None, 1.5]
+    assert len(downsample([float(i) for i in range(1000)], 70)) <= 70
+
+
+def test_kpis_of_a_model_without_windows_say_so():
+    values = kpi_values(MonitorView(["m"], "m", {"state": "ok"}, "roc_auc"))
+    assert values["state"] == ("OK", "ok")
+    assert values["drifted"] == values["real"] == ("no data", "")

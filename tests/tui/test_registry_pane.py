@@ -1,0 +1,190 @@
+"""The Registry pane on the live fixture: versions with badges, detail, promote, rollback,
+bundle and serve, each asserted on what the database holds afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from core import registry
+from core.gates import evaluate_gates
+from core.store import Store
+from tests.conftest import file_bytes
+from tui.screens.promote import PromoteScreen
+from tui.widgets.modals import ConfirmScreen
+from tui.widgets.table import FilterTable
+
+from .conftest import settle
+from .fixture_live import MODEL, live_db, make_live_app  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.anyio
+
+
+def cells(app, table_id: str, index: int) -> list[str]:
+    table = app.query_one(f"#{table_id}", FilterTable).table
+    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)]
+
+
+def champion(db) -> int:
+    with Store.open(db) as store:
+        return registry.alias_holder(store, MODEL, "champion").version
+
+
+async def open_registry(app, pilot) -> None:
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+
+
+async def test_versions_show_alias_badges_and_the_selected_detail(make_live_app):
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        assert cells(app, "model-versions", 0) == ["credit-risk@1", "credit-risk@2"]
+        assert cells(app, "model-versions", 1) == ["[champion]", ""]
+        pane = app.current_pane
+        assert pane.detail.version.ref == "credit-risk@1"
+        info = dict(zip(cells(app, "info-table", 0), cells(app, "info-table", 1)))
+        assert info["lineage dataset"] == "credit@1" and info["lineage run"] == "1"
+        assert info["metric roc_auc"] == "0.7539"
+        assert cells(app, "history-table", 2) == ["promote"] and cells(app, "history-table", 4) == ["v1"]
+        assert pane.detail.card.startswith("# Model card: credit-risk version 1")
+        await pilot.press("j")
+        await settle(pilot)
+        assert pane.detail.version.ref == "credit-risk@2"
+        assert "no aliases" in str(app.query_one("#version-line").content)
+
+
+async def test_promote_shows_every_gate_then_moves_champion(make_live_app, live_db):
+    with Store.open(live_db) as store:
+        expected = evaluate_gates(store, registry.resolve(store, f"{MODEL}@2"))
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PromoteScreen)
+        gates = app.screen.query_one("#promote-gates")
+        shown = [[str(c) for c in gates.get_row_at(i)] for i in range(gates.row_count)]
+        assert [row[:2] for row in shown] == [[g.verdict, g.name] for g in expected]
+        assert all(g.passed for g in expected)
+        assert "All 2 gates pass: champion moves from credit-risk@1" in str(app.screen.query_one("#promote-summary").content)
+        await pilot.press("y")
+        await settle(pilot)
+        assert cells(app, "model-versions", 1) == ["", "[champion]"]
+    assert champion(live_db) == 2
+    with Store.open(live_db) as store:
+        assert store.value("SELECT count(*) FROM audit WHERE action = 'model.promote' AND object = 'credit-risk@champion'") == 2
+
+
+async def test_a_failing_gate_cannot_be_confirmed_and_changes_nothing(make_live_app, live_db):
+    (live_db.parent / "pitboard.toml").write_text(
+        (live_db.parent / "pitboard.toml").read_text() + "\n[models]\nmin_metrics = {roc_auc = 0.99}\n")
+    before = file_bytes(live_db)
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PromoteScreen) and not screen.passed
+        gates = screen.query_one("#promote-gates")
+        first = [str(c) for c in gates.get_row_at(0)]
+        assert first[:4] == ["FAIL", "min roc_auc", "0.8129", ">= 0.99"]
+        assert screen.query_one("#confirm").disabled
+        await pilot.press("y")  # refused: the modal closes without promoting
+        await settle(pilot)
+        assert not isinstance(app.screen, PromoteScreen)
+    assert file_bytes(live_db) == before
+
+
+async def test_rollback_asks_then_gives_champion_back(make_live_app, live_db):
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert champion(live_db) == 2
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # cancelled: nothing moves
+        await settle(pilot)
+        assert champion(live_db) == 2
+        await pilot.press("r", "y")
+        await settle(pilot)
+        assert cells(app, "model-versions", 1) == ["[champion]", ""]
+        assert cells(app, "history-table", 2)[0] == "rollback"
+    assert champion(live_db) == 1
+
+
+async def test_rollback_without_an_earlier_holder_says_why_and_changes_nothing(make_live_app, live_db):
+    before = file_bytes(live_db)
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("r", "y")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("nothing to roll back to" in m for m in messages), messages
+    assert file_bytes(live_db) == before
+
+
+def wait_for(condition, timeout: float = 90.0, what: str = "") -> None:
+    """Poll the database for an event of another process (a job's worker, a service)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+async def test_bundle_runs_as_a_package_job(make_live_app, live_db):
+    from core.jobs import get_job
+    from core.packaging import verify_bundle
+
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("b")
+        await settle(pilot)
+    with Store.open(live_db) as store:
+        job = store.row("SELECT id, kind, args FROM jobs ORDER BY id DESC LIMIT 1")
+        assert job["kind"] == "package"
+        out = live_db.resolve().parent / "bundles" / "credit-risk-1.tar.gz"
+        assert job["args"] == f'{{"out": "{out}", "ref": "credit-risk@1"}}'
+        wait_for(lambda: get_job(store, job["id"])["state"] not in ("queued", "running"), what="the package job")
+        finished = get_job(store, job["id"])
+        assert finished["state"] == "finished", (finished.get("error"), finished.get("log_tail"))
+    report = verify_bundle(out)
+    assert (report["model"], report["version"], report["model_loads"]) == (MODEL, 1, True)
+
+
+async def test_serve_starts_a_detached_service_and_shows_its_url(make_live_app, live_db):
+    import httpx
+
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        served = app.current_pane.served
+        assert served is not None
+        try:
+            assert any(served.url in n.message for n in app._notifications)
+            health = httpx.get(f"{served.url}/health", timeout=10)
+            assert health.status_code == 200
+            with Store.open(live_db) as store:
+                row = store.row("SELECT alias, port FROM deployments WHERE id = ?", (served.deployment,))
+            assert row["alias"] == "champion" and served.url.endswith(f":{row['port']}")
+        finally:
+            os.kill(served.pid, signal.SIGTERM)

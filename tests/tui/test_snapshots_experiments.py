@@ -1,0 +1,30 @@
+"""Snapshots of the Experiments and Jobs panes and their screens at 80x24 and 120x40.
+
+Regenerate with `pytest tests/tui/test_snapshots_experiments.py --snapshot-update` and
+look at the SVGs before keeping them (see test_snapshots.py for the pinned look).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .fixture_runs import runs_app  # noqa: F401  (fixture)
+from .test_snapshots import SIZES, keys
+
+SCENES = {
+    "experiments": keys("2"),
+    "experiments_runs_marked": keys("2", "enter", "space", "j", "space"),
+    "experiments_filter_error": keys("2", "f", *"metrics.roc_auc >", "enter"),
+    "run_classifier": keys("2", "enter", "enter"),
+    "run_regressor": keys("2", "j", "enter", "enter"),
+    "compare": keys("2", "enter", "space", "j", "space", "c"),
+    "train_modal": keys("2", "t"),
+    "jobs": keys("5"),
+    "jobs_finished": keys("5", "j"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("scene", SCENES)
+def test_snapshot(snap_compare, runs_app, scene: str, size: str) -> None:
+    assert snap_compare(runs_app(), terminal_size=SIZES[size], run_before=SCENES[scene])
