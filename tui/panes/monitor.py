@@ -185,6 +185,10 @@ class MonitorPane(Pane):
         self.view = view
         self.query_one("#monitor-empty").display = not view.models
         self.query_one("#monitor-main").display = bool(view.models)
+        if not view.models and self.screen.focused is not None and self in self.screen.focused.ancestors:
+            # Drop focus now rather than leave Textual to move it off the hidden table on a
+            # later refresh: an empty pane has no actions, and the footer must not flicker.
+            self.screen.set_focus(None)
         if view.model is None:
             return
         self.model = view.model

@@ -118,6 +118,10 @@ class RegistryPane(Pane):
         self.versions = versions
         self.query_one("#registry-empty").display = not versions
         self.query_one("#registry-main").display = bool(versions)
+        if not versions and self.screen.focused is not None and self in self.screen.focused.ancestors:
+            # Drop focus now rather than leave Textual to move it off the hidden table on a
+            # later refresh: an empty pane has no actions, and the footer must not flicker.
+            self.screen.set_focus(None)
         table = self.query_one("#model-versions", FilterTable)
         table.set_rows(("version", "aliases", "score"), (
             (str(mv.id), (mv.ref, badges(mv.aliases), _primary(mv))) for mv in versions
