@@ -58,7 +58,7 @@ class ExperimentsPane(Pane):
     pane_id = "experiments"
     title = "Experiments"
     key = "2"
-    empty_text = "No experiments to show here yet.\n\nTrain from a spec with:\n$ pitboard train SPEC.toml\nor press t here."
+    empty_text = "No experiments to show here yet.\n\nTrain from a spec with:\n$ pitboard train SPEC.toml"
 
     BINDINGS = [
         bind("exp_mark", "mark", "Mark run"),

@@ -70,7 +70,7 @@ class JobsPane(Pane):
     pane_id = "jobs"
     title = "Jobs"
     key = "5"
-    empty_text = "No jobs to show here yet.\n\nStart one with:\n$ pitboard train SPEC.toml --detach\nor press t in the Experiments pane."
+    empty_text = "No jobs to show here yet.\n\nStart one with:\n$ pitboard train SPEC.toml --detach"
 
     BINDINGS = [bind("jobs_cancel", "cancel", "Cancel job")]
 
