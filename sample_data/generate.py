@@ -14,8 +14,9 @@ The story the files tell:
   card utilisation, utilisation and a short credit history bring delinquencies, and a
   logistic model of all of these decides who defaults (about 10% in normal times).
 - Months 1-3 come from exactly the same process as the training data.
-- From month 4 a recession deepens month by month (severity 1/9, 2/9, ... 1 in month
-  12): incomes fall, debt-to-income and utilisation rise, more applicants are on
+- In month 4 a recession hits at a third of its final depth (severity 0.3, so income and
+  debt-to-income drift visibly in the first recession month) and deepens month by month
+  to full severity in month 12: incomes fall, debt-to-income and utilisation rise, more applicants are on
   contracts, part time or unemployed, and the default rate climbs to about 25%.
 - The recession also changes *why* people default (concept drift): debt-to-income and
   utilisation weigh far more, insecure employment (contract, part time, self employed)
@@ -37,6 +38,7 @@ SEED = 20_260_101
 TRAIN_ROWS = 10_000
 MONTH_ROWS = (1_400, 1_600)  # each production month has a size in this range
 RECESSION_STARTS = 4  # months 1-3 match the training data
+RECESSION_ONSET = 0.3  # the depth of the first recession month: the shock is sudden
 
 EMPLOYMENT = ("salaried", "self_employed", "contract", "part_time", "retired", "unemployed")
 EMPLOYMENT_NORMAL = (0.56, 0.14, 0.10, 0.10, 0.06, 0.04)
@@ -77,7 +79,9 @@ COLUMNS = ("applicant_id", "application_date", "employment_type", "home_ownershi
 
 def severity(month: int) -> float:
     """How deep the recession is in production month 1..12 (0 before it starts, 1 at the end)."""
-    return max(0.0, (month - RECESSION_STARTS + 1) / (12 - RECESSION_STARTS + 1))
+    if month < RECESSION_STARTS:
+        return 0.0
+    return RECESSION_ONSET + (1 - RECESSION_ONSET) * (month - RECESSION_STARTS) / (12 - RECESSION_STARTS)
 
 
 def applicants(rng: np.random.Generator, dates: np.ndarray, first_id: int, depth: float) -> pd.DataFrame:
