@@ -55,6 +55,7 @@ def warmup() -> float:
     metrics.f1(labels + 5000, labels + 2, average="macro")
     metrics.f1(words, words[::-1].copy(), average="macro")
     metrics.log_loss(labels, scores)
+    metrics.log_loss(words[:4], scores[:4])
     metrics.log_loss(np.array([0, 1, 2, 1]), np.full((4, 3), 1 / 3))
     metrics.rmse(scores, scores[::-1].copy())
     metrics.mae(scores, scores[::-1].copy())

@@ -67,7 +67,9 @@ def encode(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def joint_table(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The confusion table over the classes present in either array, and those classes."""
     if y_true.dtype.kind == "i":
-        table, ok = pair_table(y_true, y_pred, 0, FAST_PATH_WIDTH)
+        table, ok = binary_table(y_true, y_pred)
+        if not ok:
+            table, ok = pair_table(y_true, y_pred, 0, FAST_PATH_WIDTH)
         offset = 0
         if not ok:
             lo_t, hi_t = int_range(y_true)
@@ -85,6 +87,35 @@ def joint_table(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.
     codes = codes.astype(np.int64)
     table, _ = pair_table(codes[: len(y_true)], codes[len(y_true) :], 0, len(classes))
     return table, classes
+
+
+@jit
+def binary_table(t: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The 2x2 counts of (t, p) when every label is 0 or 1, else (zeros, False).
+
+    Four sums instead of a scatter: both-ones, true ones, predicted ones, and the OR of
+    every bit but the lowest (any other label, negative ones included, sets one). The
+    loop vectorises, so this costs what reading the two arrays costs.
+    """
+    both = 0
+    true_ones = 0
+    predicted_ones = 0
+    other_bits = 0
+    for i in range(t.size):
+        a = t[i]
+        b = p[i]
+        both += a & b
+        true_ones += a
+        predicted_ones += b
+        other_bits |= (a | b) & -2
+    table = np.zeros((2, 2), dtype=np.int64)
+    if other_bits != 0:
+        return table, False
+    table[1, 1] = both
+    table[1, 0] = true_ones - both
+    table[0, 1] = predicted_ones - both
+    table[0, 0] = t.size - true_ones - predicted_ones + both
+    return table, True
 
 
 @jit
@@ -111,10 +142,8 @@ def int_range(y: np.ndarray) -> tuple[int, int]:
     lo = y[0]
     hi = y[0]
     for v in y:
-        if v < lo:
-            lo = v
-        elif v > hi:
-            hi = v
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
     return lo, hi
 
 

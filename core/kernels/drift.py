@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.kernels import _counts, _walk
+from core.kernels import _counts, _sample, _walk
 from core.kernels._kolmogorov import two_sample_p_value
+from core.kernels._parallel import serial
 from core.kernels.profile import (
     DEFAULT_JS_BINS,
     DEFAULT_PSI_BINS,
@@ -94,7 +95,7 @@ def wasserstein(reference: np.ndarray, current: np.ndarray) -> float:
     b = sorted_finite(current, "current")
     if a.size == 0 or b.size == 0:
         return float("nan")
-    return float(_walk.wasserstein_sorted(a, b))
+    return _sample.wasserstein_sorted(a, b)
 
 
 def psi(reference: np.ndarray, current: np.ndarray, bins: int = DEFAULT_PSI_BINS) -> float:
@@ -105,13 +106,10 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = DEFAULT_PSI_BINS
     floored at 1e-4, then PSI = sum((c - r) * ln(c / r)). NaN values are dropped; NaN if
     either sample is then empty.
     """
-    ref = as_float_array(reference, "reference")
+    ref = sorted_finite(reference, "reference")
     cur = as_float_array(current, "current")
-    finite_ref = ref[~np.isnan(ref)]
-    edges = psi_edges(finite_ref, bins)
-    ref_counts = _walk.quantile_bin_counts(finite_ref, edges)
-    cur_counts = _walk.quantile_bin_counts(cur, edges)
-    return ReferenceProfile._psi(ref_counts, cur_counts)
+    edges = psi_edges(ref, bins)
+    return ReferenceProfile._psi(_walk.sorted_quantile_bin_counts(ref, edges), _sample.quantile_counts(cur, edges))
 
 
 def jensen_shannon(reference: np.ndarray, current: np.ndarray, bins: int = DEFAULT_JS_BINS) -> float:
@@ -123,12 +121,12 @@ def jensen_shannon(reference: np.ndarray, current: np.ndarray, bins: int = DEFAU
     """
     ref = as_float_array(reference, "reference")
     cur = as_float_array(current, "current")
-    ref_lo, ref_hi, ref_n = _walk.finite_min_max(ref)
-    cur_lo, cur_hi, cur_n = _walk.finite_min_max(cur)
+    ref_lo, ref_hi, ref_n = _sample.finite_min_max(ref)
+    cur_lo, cur_hi, cur_n = _sample.finite_min_max(cur)
     if ref_n == 0 or cur_n == 0:
         return float("nan")
     edges = histogram_edges(min(ref_lo, cur_lo), max(ref_hi, cur_hi), bins)
-    return float(_counts.js_distance(_walk.uniform_bin_counts(ref, edges), _walk.uniform_bin_counts(cur, edges)))
+    return float(_counts.js_distance(_sample.uniform_counts(ref, edges), _sample.uniform_counts(cur, edges)))
 
 
 def chi2_test(reference_codes: np.ndarray, current_codes: np.ndarray, n_categories: int) -> tuple[float, float]:
@@ -179,7 +177,8 @@ def drift_report(reference_df: pd.DataFrame, current_df: pd.DataFrame, columns: 
     string, category or bool dtype. Evidently's z-test for two-valued columns with a small
     reference is replaced by chi-square.
 
-    Columns are processed in parallel by a thread pool (the kernels release the GIL).
+    Columns are processed in parallel by a thread pool (the kernels release the GIL); a
+    report of one column splits that column's kernels over the cores instead.
     `attrs` of the result hold `dataset_drift` (half of the columns or more drifted),
     `drift_share`, `n_drifted` and `n_columns`.
     """
@@ -192,8 +191,11 @@ def drift_report(reference_df: pd.DataFrame, current_df: pd.DataFrame, columns: 
                 raise ValueError(f"column {name!r} is not in the {label} data")
     jobs = [(name, reference_df[name], current_df[name]) for name in names]
     workers = max(1, min(len(jobs), len(os.sched_getaffinity(0))))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        rows = list(pool.map(lambda job: _column_drift(*job), jobs))
+    if workers == 1:
+        rows = [_column_drift(*job) for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(_serial_column_drift, jobs))
     report = pd.DataFrame(rows, columns=_REPORT_COLUMNS)
     n_drifted = int(report["drifted"].sum())
     share = n_drifted / len(report) if len(report) else 0.0
@@ -207,6 +209,12 @@ def drift_report(reference_df: pd.DataFrame, current_df: pd.DataFrame, columns: 
 
 
 _REPORT_COLUMNS = ["column", "kind", "stattest", "drift_score", "threshold", "drifted", "psi", "reference_missing", "current_missing"]
+
+
+def _serial_column_drift(job: tuple[str, pd.Series, pd.Series]) -> dict:
+    """`_column_drift` on a pool thread: the pool keeps the cores busy, kernels stay whole."""
+    with serial():
+        return _column_drift(*job)
 
 
 def _column_drift(name: str, reference: pd.Series, current: pd.Series) -> dict:

@@ -22,8 +22,10 @@ import math
 
 import numpy as np
 
+from core.kernels import _auc, _log
 from core.kernels._jit import jit
-from core.kernels._labels import check_lengths, check_same_kind, count_equal, encode, joint_table, label_array, pair_table
+from core.kernels._labels import binary_table, check_lengths, check_same_kind, count_equal, encode, int_range, joint_table, label_array, pair_table
+from core.kernels._parallel import halves
 
 __all__ = ["accuracy", "confusion_counts", "f1", "log_loss", "mae", "precision", "r2", "recall", "rmse", "roc_auc"]
 
@@ -34,20 +36,33 @@ def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     """Area under the ROC curve of a binary problem, equal to `roc_auc_score` (ties count 1/2).
 
     The positive class is the larger of the two labels (scikit-learn's convention).
-    ValueError when y_true holds one class only or more than two, or on NaN scores.
-    Computed as the Mann-Whitney U statistic from each class's sorted scores.
+    ValueError on NaN or infinite scores, then when y_true holds one class only or more
+    than two. Computed as the Mann-Whitney U statistic from each class's sorted scores
+    (see `_auc`); integer labels are used as they are, without encoding.
     """
     y = label_array(y_true, "y_true")
-    scores = _finite_floats(y_score, "y_score")
+    scores = _float_array(y_score, "y_score")
     check_lengths(y, scores)
-    codes, classes = encode(y)
-    if len(classes) < 2:
-        raise ValueError("Only one class is present in y_true. ROC AUC score is not defined in that case.")
-    if len(classes) > 2:
-        raise ValueError(f"y_true has {len(classes)} classes; roc_auc is defined for binary targets only")
-    positives = np.sort(scores[codes == 1])
-    negatives = np.sort(scores[codes == 0])
-    return float(_twice_u(positives, negatives) / (2.0 * positives.size * negatives.size))
+    if y.dtype.kind == "i":
+        negative, positive = int_range(y)
+        labels = y
+    else:
+        labels, classes = encode(y)
+        negative, positive = 0, len(classes) - 1
+    auc = _auc.area(labels, positive, negative, scores) if negative != positive else None
+    if auc is None:
+        raise _roc_auc_input_error(y, scores)
+    return auc
+
+
+def _roc_auc_input_error(y: np.ndarray, scores: np.ndarray) -> ValueError:
+    """What is wrong with an input `_auc.area` refused (or a single class), scikit-learn's order."""
+    if not _all_finite(scores):
+        return ValueError("y_score: input contains NaN or infinity")
+    n_classes = len(encode(y)[1])
+    if n_classes < 2:
+        return ValueError("Only one class is present in y_true. ROC AUC score is not defined in that case.")
+    return ValueError(f"y_true has {n_classes} classes; roc_auc is defined for binary targets only")
 
 
 def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -64,6 +79,10 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
         raise ValueError("confusion_counts takes integer class codes; map labels first (numpy.unique)")
     if n_classes < 1:
         raise ValueError(f"n_classes must be at least 1, got {n_classes}")
+    if n_classes == 2:
+        table, ok = binary_table(t, p)
+        if ok:
+            return table
     table, ok = pair_table(t, p, 0, n_classes)
     if not ok:
         both = np.concatenate([t, p])
@@ -119,13 +138,12 @@ def log_loss(y_true: np.ndarray, y_proba: np.ndarray) -> float:
     if proba.ndim not in (1, 2):
         raise ValueError(f"y_proba: expected a 1-D or 2-D array, got shape {proba.shape}")
     check_lengths(y, proba)
+    if proba.ndim == 1 and y.dtype.kind == "i":
+        negative, positive = int_range(y)
+        if positive - negative == 1:
+            return _two_label_log_loss(y, positive, proba, eps)
     lo, hi, finite = _proba_range(proba.reshape(-1))
-    if not finite:
-        raise ValueError("y_proba: input contains NaN or infinity")
-    if hi > 1:
-        raise ValueError("y_prob contains values greater than 1.")
-    if lo < 0:
-        raise ValueError("y_prob contains values lower than 0.")
+    _check_probabilities(not finite, hi > 1, lo < 0)
     codes, classes = encode(y)
     if len(classes) == 1:
         raise ValueError(f"y_true contains only one label ({classes[0]}). Please provide the list of all expected labels explicitly through the labels argument.")
@@ -135,6 +153,32 @@ def log_loss(y_true: np.ndarray, y_proba: np.ndarray) -> float:
     if proba.ndim == 1:
         return float(_binary_log_loss(codes, proba, eps))
     return float(_multiclass_log_loss(codes, proba, eps))
+
+
+def _two_label_log_loss(y: np.ndarray, positive: int, proba: np.ndarray, eps: float) -> float:
+    """Binary log loss of integer labels `positive` and `positive - 1`, without encoding them.
+
+    One pass per half of the rows (on two threads when large) checks the probabilities
+    and sums the logs, the cost of the whole function.
+    """
+    middle = y.size // 2
+    first, second = halves(
+        y.size,
+        lambda: _checked_log_loss_sum(y[:middle], positive, proba[:middle], eps),
+        lambda: _checked_log_loss_sum(y[middle:], positive, proba[middle:], eps),
+    )
+    _check_probabilities(first[1] or second[1], first[2] or second[2], first[3] or second[3])
+    return float((first[0] + second[0]) / y.size)
+
+
+def _check_probabilities(nonfinite: bool, above_one: bool, below_zero: bool) -> None:
+    """scikit-learn's checks of probabilities, in its order."""
+    if nonfinite:
+        raise ValueError("y_proba: input contains NaN or infinity")
+    if above_one:
+        raise ValueError("y_prob contains values greater than 1.")
+    if below_zero:
+        raise ValueError("y_prob contains values lower than 0.")
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -177,13 +221,17 @@ def _label_pair(y_true: object, y_pred: object) -> tuple[np.ndarray, np.ndarray]
     return t, p
 
 
-def _finite_floats(values: object, name: str) -> np.ndarray:
+def _float_array(values: object, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array, got shape {array.shape}")
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{name}: expected numbers, got dtype {array.dtype}")
-    array = np.ascontiguousarray(array, dtype=np.float64)
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _finite_floats(values: object, name: str) -> np.ndarray:
+    array = _float_array(values, name)
     if not _all_finite(array):
         raise ValueError(f"{name}: input contains NaN or infinity")
     return array
@@ -245,30 +293,6 @@ def _f1(tp: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray
 
 
 @jit
-def _twice_u(positives: np.ndarray, negatives: np.ndarray) -> float:
-    """2 * Mann-Whitney U of sorted positive vs sorted negative scores (ties count once)."""
-    below = 0
-    total = 0
-    j = 0
-    n_neg = negatives.size
-    i = 0
-    while i < positives.size:
-        v = positives[i]
-        while j < n_neg and negatives[j] < v:
-            j += 1
-        below = j
-        ties = 0
-        while j + ties < n_neg and negatives[j + ties] == v:
-            ties += 1
-        run = 1
-        while i + run < positives.size and positives[i + run] == v:
-            run += 1
-        total += run * (2 * below + ties)
-        i += run
-    return float(total)
-
-
-@jit
 def _all_finite(values: np.ndarray) -> bool:
     for v in values:
         if not math.isfinite(v):
@@ -286,6 +310,33 @@ def _proba_range(values: np.ndarray) -> tuple[float, float, bool]:
         lo = min(lo, v)
         hi = max(hi, v)
     return lo, hi, True
+
+
+@jit
+def _checked_log_loss_sum(labels: np.ndarray, positive: int, proba: np.ndarray, eps: float) -> tuple[float, bool, bool, bool]:
+    """(sum of -log(clipped p of the true label), any p non-finite, any above 1, any below 0).
+
+    Per block: one vectorised pass picks and clips p and raises the flags (flags, not a
+    min and max: float min/max reductions do not vectorise), then `_log` sums the logs.
+    """
+    picked = np.empty(_log.BLOCK)
+    mantissas, exponents = _log.scratch()
+    total = 0.0
+    nonfinite = 0
+    above = 0
+    below = 0
+    for start in range(0, labels.size, _log.BLOCK):
+        size = min(_log.BLOCK, labels.size - start)
+        for i in range(size):
+            q = proba[start + i]
+            nonfinite |= np.int64(q - q != 0.0)
+            above |= np.int64(q > 1.0)
+            below |= np.int64(q < 0.0)
+            p = q if labels[start + i] == positive else 1.0 - q
+            p = p if p > eps else eps
+            picked[i] = p if p < 1.0 - eps else 1.0 - eps
+        total -= _log.log_sum_block(picked[:size], mantissas, exponents)
+    return total, nonfinite != 0, above != 0, below != 0
 
 
 @jit

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.kernels import _counts, _walk
+from core.kernels import _counts, _sample, _walk
 from core.kernels._kolmogorov import two_sample_p_value
 
 MAGIC = b"PBPROFILE1\n"
@@ -39,9 +39,8 @@ def as_float_array(values: object, name: str) -> np.ndarray:
 
 
 def sorted_finite(values: object, name: str) -> np.ndarray:
-    """The non-NaN values, sorted (NaN sorts last, so it is cut off the end)."""
-    ordered = np.sort(as_float_array(values, name))
-    return ordered[: np.searchsorted(ordered, np.nan, side="left")]
+    """The non-NaN values, sorted (on two threads for large samples, see `_sample`)."""
+    return _sample.sort_finite(as_float_array(values, name))
 
 
 def as_codes(codes: object, name: str) -> np.ndarray:
@@ -55,12 +54,25 @@ def as_codes(codes: object, name: str) -> np.ndarray:
 
 
 def psi_edges(sorted_values: np.ndarray, bins: int) -> np.ndarray:
-    """Inner PSI edges: the reference quantiles i/bins, i = 1..bins-1 (numpy 'linear')."""
+    """Inner PSI edges: the quantiles i/bins, i = 1..bins-1, of a sorted sample.
+
+    Equal to `numpy.quantile(values, i/bins)` (method "linear"), computed the way numpy
+    does it (virtual index (n-1)*q, then numpy's two-sided lerp) from the two neighbours
+    of each index, instead of letting numpy copy and partition the whole sample again.
+    """
     if not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"bins: expected a positive integer, got {bins!r}")
-    if sorted_values.size == 0:
+    n = sorted_values.size
+    if n == 0:
         return np.empty(0)
-    return np.quantile(sorted_values, np.arange(1, bins) / bins)
+    virtual = (n - 1) * (np.arange(1, bins) / bins)
+    previous = np.floor(virtual)
+    index = previous.astype(np.intp)
+    below = sorted_values[index]
+    above = sorted_values[np.minimum(index + 1, n - 1)]
+    gamma = virtual - previous
+    step = above - below
+    return np.where(gamma >= 0.5, above - step * (1 - gamma), below + step * gamma)
 
 
 def histogram_edges(lo: float, hi: float, bins: int) -> np.ndarray:
@@ -80,7 +92,7 @@ def ks_distance(reference_sorted: np.ndarray, current_sorted: np.ndarray) -> flo
     For samples of at most 10,000 values scipy's default (exact) method snaps D to the
     nearest multiple of 1/lcm(n1, n2); doing the same keeps the two equal to the last bit.
     """
-    d = float(_walk.ks_sorted(reference_sorted, current_sorted))
+    d = float(_sample.ks_gap(reference_sorted, current_sorted))
     n1, n2 = reference_sorted.size, current_sorted.size
     if max(n1, n2) <= _SCIPY_EXACT_MAX_N:
         lcm = (n1 // math.gcd(n1, n2)) * n2
@@ -166,7 +178,7 @@ class ReferenceProfile:
             return self._categorical_psi(current)
         self._require("numeric", "psi")
         edges, ref_counts = self._psi_bins(bins)
-        cur_counts = _walk.quantile_bin_counts(as_float_array(current, "current"), edges)
+        cur_counts = _sample.quantile_counts(as_float_array(current, "current"), edges)
         return self._psi(ref_counts, cur_counts)
 
     def jensen_shannon(self, current: object, bins: int = DEFAULT_JS_BINS) -> float:
@@ -174,12 +186,12 @@ class ReferenceProfile:
         if self.kind == "categorical":
             return self._categorical_js(current)
         values = as_float_array(current, "current")
-        lo, hi, count = _walk.finite_min_max(values)
+        lo, hi, count = _sample.finite_min_max(values)
         if count == 0 or self.n == 0:
             return float("nan")
         edges = histogram_edges(min(lo, self.sorted_values[0]), max(hi, self.sorted_values[-1]), bins)
         ref_counts = _walk.sorted_uniform_bin_counts(self.sorted_values, edges)
-        return float(_counts.js_distance(ref_counts, _walk.uniform_bin_counts(values, edges)))
+        return float(_counts.js_distance(ref_counts, _sample.uniform_counts(values, edges)))
 
     # The *_sorted forms take a current sample already sorted and NaN-free: drift_report
     # sorts each current column once and feeds every statistic from it.
@@ -200,7 +212,7 @@ class ReferenceProfile:
         self._require("numeric", "wasserstein")
         if self.n == 0 or current_sorted.size == 0:
             return float("nan")
-        return float(_walk.wasserstein_sorted(self.sorted_values, current_sorted))
+        return _sample.wasserstein_sorted(self.sorted_values, current_sorted)
 
     def psi_sorted(self, current_sorted: np.ndarray) -> float:
         self._require("numeric", "psi")
