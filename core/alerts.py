@@ -21,7 +21,11 @@ Thresholds come from `[alerts]` in pitboard.toml, per model from `[alerts.<model
   (0 disables), and below the reference band `mean - band_sigmas * std` of the holdout's
   chunks, once `min_labelled` labels are in; the CBPE estimate gives a warning only, and
   only on windows of at least `min_rows` rows (an estimate from a handful of rows is noise);
-- `max_latency_p99_ms`: p99 latency of served traffic.
+- `max_latency_p99_ms`: p99 latency of served traffic;
+- `max_error_rate` / `max_error_rate_warning`: share of prediction requests of served
+  traffic answered with an error (invalid input, too large, 5xx; not 401, see
+  `core.service_errors`), judged once a window holds `min_requests` requests (one bad
+  request in a quiet hour is not an outage).
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "band_sigmas": 3.0,
     "min_labelled": 100,
     "max_latency_p99_ms": 250.0,
+    "min_requests": 20,
+    "max_error_rate": 0.05,
+    "max_error_rate_warning": 0.01,
 }
 
 STATES = ("open", "acknowledged", "resolved")
@@ -87,7 +94,26 @@ def evaluate(window: dict[str, Any], features: list[dict[str, Any]], reference: 
         limit = rules["max_latency_p99_ms"]
         findings.append(Finding("latency_p99", "service", "warning" if p99 > limit else None, p99, limit,
                                 f"p99 latency {p99:.1f} ms (limit {limit:g} ms)"))
+    error_rate = _error_rate(window, rules)
+    if error_rate is not None:
+        findings.append(error_rate)
     return findings
+
+
+def _error_rate(window: dict[str, Any], rules: dict[str, Any]) -> Finding | None:
+    """Failed requests above the limits (strictly: a rate equal to the maximum is allowed)."""
+    rate = window.get("error_rate")
+    if rate is None:
+        return None
+    total = window["n_requests"] + window["n_errors"]
+    if total < rules["min_requests"]:
+        return None
+    critical, warning = rules["max_error_rate"], rules["max_error_rate_warning"]
+    severity = "critical" if rate > critical else "warning" if rate > warning else None
+    threshold = warning if severity == "warning" else critical
+    return Finding("error_rate", "service", severity, rate, threshold,
+                   f"{window['n_errors']} of {total} requests failed ({window['n_server_errors']} with 5xx): "
+                   f"error rate {rate:.3f} (warning above {warning:g}, critical above {critical:g})")
 
 
 def _graded(rule: str, kind: str, value: float, critical: float, warning: float, what: str) -> Finding:
@@ -185,6 +211,16 @@ def record(store: Store, model_id: int, model: str, window: dict[str, Any], find
                 "message": finding.message,
             })
     return opened
+
+
+def resolve_ids(store: Store, alert_ids: list[int], resolution: str) -> None:
+    """Resolve the given alerts on pitboard's behalf, saying why (inside a transaction)."""
+    marks = ", ".join("?" for _ in alert_ids)
+    store.conn.execute(
+        f"UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = 'pitboard', resolution = ? WHERE id IN ({marks})",
+        (store.clock(), resolution, *alert_ids),
+    )
+    store.audit("alert.auto_resolve", f"alerts {', '.join(map(str, alert_ids))}", {"resolution": resolution})
 
 
 def resolve_for_version(store: Store, version_id: int, resolution: str) -> int:

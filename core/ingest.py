@@ -9,7 +9,11 @@ Three sources:
   that writes the windows: a second ingest process that read the same rows finds the
   cursor moved, writes nothing, and starts over from the new position, so no row is ever
   counted twice. A row flushed after its window closed (the writer stalled longer than
-  the grace period) is counted in `late_rows`, not added to a closed window.
+  the grace period) is counted in `late_rows`, not added to a closed window. Failed
+  requests (`request_errors`, see `core.service_errors`) are counted with the rows of the
+  same version and window: by time up to `done_until`, or by seq up to `error_seq` for
+  row windows, moved in the same compare-and-swap; a window whose requests all failed
+  is written with no rows.
 - **Feedback labels** (`apply_feedback`). Log windows keep their rows' outputs, so labels
   arriving later through `/feedback` are scored without the raw log; a window's metrics
   are recomputed from all its labels whenever the set of labels in its range changed,
@@ -45,9 +49,10 @@ from core.errors import PitboardError
 from core.monitoring import monitoring_settings, write_window
 from core.references import Reference, ensure_reference, scores_of
 from core.store import Store
-from core.windows import KINDS, MISSING_CODE, Traffic, WindowStats, bucket, merge, reduce, split
+from core.windows import KINDS, MISSING_CODE, Traffic, WindowStats, bucket, merge, no_rows, reduce, split
 
 FEATURE, OUTPUT, META = "feature.", "output.", "meta."
+ALL_SEQS = 2**62  # no upper bound: every error of an ended deployment
 
 
 @dataclass
@@ -61,6 +66,7 @@ class IngestReport:
     late_rows: int = 0
     future_rows: int = 0
     waiting_rows: int = 0
+    errors: int = 0  # failed requests counted into windows
     relabelled: list[int] = field(default_factory=list)
     skipped: str = ""
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "reduce": 0.0, "write": 0.0})
@@ -158,25 +164,32 @@ def ingest_deployment(store: Store, deployment_id: int, *, attempts: int = 3) ->
 def _cursor(store: Store, deployment_id: int) -> dict[str, Any]:
     row = store.row("SELECT * FROM monitor_cursors WHERE deployment_id = ?", (deployment_id,))
     if row is None:
-        return {"next_seq": 1, "seen_seq": 1, "done_until": float("-inf"), "late_rows": 0, "position": 0}
+        return {"next_seq": 1, "seen_seq": 1, "done_until": float("-inf"), "late_rows": 0, "position": 0, "error_seq": 1}
     return dict(row)
 
 
-def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | None:
-    dep = store.row(
-        "SELECT d.*, m.name FROM deployments d JOIN models m ON m.id = d.model_id WHERE d.id = ?", (deployment_id,))
-    report = IngestReport(f"deployment {deployment_id}")
-    settings = monitoring_settings(store, dep["name"])
-    kind = settings["window"]
-    cursor = _cursor(store, deployment_id)
-    clock = time.perf_counter()
-    table = _read_log(store, deployment_id, cursor["next_seq"])
-    now = store.clock()
-    if table is None:
-        return report
-    seqs = table.column(META + "seq").to_numpy()
+@dataclass
+class _Plan:
+    """Which rows of the log read this time are reduced now, wait, or came too late."""
+
+    take: np.ndarray
+    waiting: np.ndarray
+    late: np.ndarray
+    next_seq: int
+    written_to: int
+    done_until: float
+
+
+def _plan(kind: str, settings: dict[str, Any], cursor: dict[str, Any], ended: bool, seqs: np.ndarray, ts: np.ndarray,
+          now: float) -> _Plan:
+    """Time windows take the rows of closed buckets; row windows the rows of full blocks."""
+    if not len(seqs):  # nothing new in the log: only the time frontier can move
+        none = np.zeros(0, dtype=bool)
+        done_until = cursor["done_until"]
+        if kind in KINDS:
+            done_until = max(done_until, float(bucket(kind, np.array([now - settings["grace_seconds"]]))[0]))
+        return _Plan(none, none, none, cursor["next_seq"], cursor["seen_seq"], done_until)
     written_to = int(seqs.max()) + 1  # from what was read: flushes landing meanwhile wait for the next ingest
-    ts = table.column(META + "ts").to_numpy(zero_copy_only=False).astype(np.float64)
     fresh = seqs >= cursor["next_seq"]
     if kind in KINDS:
         frontier = float(bucket(kind, np.array([now - settings["grace_seconds"]]))[0])
@@ -187,26 +200,38 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
         done_until = max(cursor["done_until"], frontier)
     else:
         rows = settings["window_rows"]
-        complete_until = ((written_to - 1) // rows) * rows + 1  # first seq of the first incomplete window
-        if dep["ended_at"] is not None:
-            complete_until = written_to
+        complete_until = written_to if ended else ((written_to - 1) // rows) * rows + 1  # first seq of an open block
         late = np.zeros(len(seqs), dtype=bool)
         take = fresh & (seqs < complete_until)
         waiting = fresh & ~take
         done_until = cursor["done_until"]
     next_seq = int(seqs[waiting].min()) if waiting.any() else written_to
-    report.late_rows, report.waiting_rows = int(late.sum()), int(waiting.sum())
-    report.future_rows = int((waiting & (ts > now)).sum())
-    versions = table.column(META + "version").to_numpy()
-    pending = []
-    for version_id in np.unique(versions[take]):
-        rows_of_version = np.flatnonzero(take & (versions == version_id))
-        pending.append((int(version_id), rows_of_version))
-    prepared = []
-    for version_id, positions in pending:
-        from core.registry import version_by_id
+    return _Plan(take, waiting, late, next_seq, written_to, done_until)
 
-        version = version_by_id(store, version_id)
+
+def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | None:
+    from core.registry import version_by_id
+
+    dep = store.row(
+        "SELECT d.*, m.name FROM deployments d JOIN models m ON m.id = d.model_id WHERE d.id = ?", (deployment_id,))
+    report = IngestReport(f"deployment {deployment_id}")
+    settings = monitoring_settings(store, dep["name"])
+    kind = settings["window"]
+    cursor = _cursor(store, deployment_id)
+    clock = time.perf_counter()
+    table = _read_log(store, deployment_id, cursor["next_seq"])
+    now = store.clock()
+    seqs, ts, versions, first_of_request = _log_columns(table)
+    plan = _plan(kind, settings, cursor, dep["ended_at"] is not None, seqs, ts, now)
+    errors, error_seq = _new_errors(store, deployment_id, kind, cursor, plan, ended=dep["ended_at"] is not None)
+    if table is None and not len(errors):
+        return report
+    report.late_rows, report.waiting_rows = int(plan.late.sum()), int(plan.waiting.sum())
+    report.future_rows = int((plan.waiting & (ts > now)).sum())
+    prepared: list[tuple[Any, Reference, WindowStats, Traffic | None]] = []
+    for version_id in np.unique(versions[plan.take]):
+        positions = np.flatnonzero(plan.take & (versions == version_id))
+        version = version_by_id(store, int(version_id))
         reference = ensure_reference(store, version)
         traffic = _log_traffic(reference, table.take(positions), ts[positions], seqs[positions])
         report.seconds["read"] += time.perf_counter() - clock
@@ -214,37 +239,120 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
         for key, start, end, rows_in in split(traffic, kind, settings["window_rows"]):
             part = traffic.take(rows_in)
             stats = reduce(reference, part, kind=kind, key=key, start=start, end=end)
+            stats.n_requests = int(first_of_request[positions][rows_in].sum())
             prepared.append((version, reference, stats, part))
         report.seconds["reduce"] += time.perf_counter() - clock
         clock = time.perf_counter()
+    prepared += _count_errors(store, prepared, errors, kind, settings["window_rows"])
+    report.errors = len(errors)
     report.seconds["read"] += time.perf_counter() - clock
     clock = time.perf_counter()
     with store.transaction():
         if _cursor(store, deployment_id)["position"] != cursor["position"]:
             return None  # another ingest moved the cursor while we reduced: start over
-        for version, reference, stats, part in prepared:
+        for version, reference, stats, part in sorted(prepared, key=lambda p: (p[2].key, p[0].id)):
             window_id, opened = write_window(
                 store, model_id=dep["model_id"], model=dep["name"], version_id=version.id,
                 stream=f"deployment {deployment_id}", deployment_id=deployment_id, stats=stats, reference=reference,
-                outputs=(part.seqs, part.scores, part.codes),
+                outputs=None if part is None else (part.seqs, part.scores, part.codes),
             )
             report.windows.append(window_id)
             report.alerts += opened
             report.rows += stats.n_rows
         store.conn.execute(
-            """INSERT INTO monitor_cursors (deployment_id, next_seq, seen_seq, done_until, late_rows, position, updated_at)
-               VALUES (?, ?, ?, ?, ?, 1, ?)
+            """INSERT INTO monitor_cursors (deployment_id, next_seq, seen_seq, done_until, late_rows, position, updated_at,
+                                            error_seq)
+               VALUES (?, ?, ?, ?, ?, 1, ?, ?)
                ON CONFLICT (deployment_id) DO UPDATE SET next_seq = excluded.next_seq, seen_seq = excluded.seen_seq,
                  done_until = excluded.done_until, late_rows = late_rows + ?, position = position + 1,
-                 updated_at = excluded.updated_at""",
-            (deployment_id, next_seq, written_to, done_until, report.late_rows, now, report.late_rows),
+                 updated_at = excluded.updated_at, error_seq = excluded.error_seq""",
+            (deployment_id, plan.next_seq, plan.written_to, plan.done_until, report.late_rows, now, error_seq,
+             report.late_rows),
         )
         if report.windows or report.late_rows:
             store.audit("monitor.ingest", f"deployment {deployment_id}", {
                 "rows": report.rows, "windows": report.windows, "alerts": report.alerts, "late_rows": report.late_rows,
-                "future_rows": report.future_rows})
+                "future_rows": report.future_rows, "errors": report.errors})
     report.seconds["write"] = time.perf_counter() - clock
     return report
+
+
+def _log_columns(table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(seqs, times, version ids, whether the row is its request's first) of the rows read.
+
+    A request's rows are appended together, so they sit in one flush, which is read whole:
+    the first row of each request number is its lowest seq. A request cut by the boundary
+    of a row-count window is counted once, in the window of its first row.
+    """
+    if table is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    requests = table.column(META + "request").to_numpy(zero_copy_only=False)
+    first = np.zeros(len(requests), dtype=bool)
+    first[np.unique(requests, return_index=True)[1]] = True
+    return (table.column(META + "seq").to_numpy(),
+            table.column(META + "ts").to_numpy(zero_copy_only=False).astype(np.float64),
+            table.column(META + "version").to_numpy(), first)
+
+
+def _new_errors(store: Store, deployment_id: int, kind: str, cursor: dict[str, Any], plan: _Plan, *,
+                ended: bool) -> tuple[np.ndarray, int]:
+    """The failed requests this ingest counts, and the new `error_seq` of the cursor.
+
+    Time windows count the errors stamped in the buckets that close now, [done_until before,
+    done_until after); an error flushed after its bucket closed is not counted (as late
+    rows are not). Row windows count the errors placed before the first seq still waiting
+    (all of them once the deployment ended), from `error_seq` on.
+    """
+    from core.service_errors import ERROR_DTYPE, decode
+
+    if kind in KINDS:
+        low, high = cursor["done_until"], plan.done_until
+        where, column = "ts_max >= ? AND ts_min < ?", "ts"
+    else:
+        low, high = cursor["error_seq"], (ALL_SEQS if ended else plan.next_seq)
+        where, column = "seq_max >= ? AND seq_min < ?", "seq"
+    if high <= low:
+        return np.zeros(0, dtype=ERROR_DTYPE), cursor["error_seq"]
+    found = [decode(row["data"]) for row in store.rows(
+        f"SELECT data FROM request_errors WHERE deployment_id = ? AND {where} ORDER BY id", (deployment_id, low, high))]
+    errors = np.concatenate(found) if found else np.zeros(0, dtype=ERROR_DTYPE)
+    errors = errors[(errors[column] >= low) & (errors[column] < high)]
+    if kind in KINDS:
+        return errors, cursor["error_seq"]
+    if high != ALL_SEQS:
+        return errors, int(high)
+    return errors, int(errors["seq"].max()) + 1 if len(errors) else int(low)
+
+
+def _count_errors(store: Store, prepared: list[tuple[Any, Reference, WindowStats, Traffic | None]], errors: np.ndarray,
+                  kind: str, window_rows: int) -> list[tuple[Any, Reference, WindowStats, None]]:
+    """Add failed requests to the windows of their version and time (or seq block).
+
+    Errors falling where no row was answered form windows of their own (`no_rows`);
+    those are returned, to be written with the others.
+    """
+    from core.registry import version_by_id
+
+    if not len(errors):
+        return []
+    windows = {(version.id, stats.key): stats for version, _, stats, _ in prepared}
+    keys = bucket(kind, errors["ts"]).astype(np.int64) if kind in KINDS else (errors["seq"] - 1) // window_rows
+    created = []
+    for version_id, key in sorted({(int(v), int(k)) for v, k in zip(errors["version"], keys)}):
+        mine = errors[(errors["version"] == version_id) & (keys == key)]
+        stats = windows.get((version_id, key))
+        if stats is None:
+            version = version_by_id(store, version_id)
+            reference = ensure_reference(store, version)
+            if kind in KINDS:
+                start, end = float(key), float(key) + KINDS[kind]
+            else:
+                start, end = float(mine["ts"].min()), float(mine["ts"].max())
+            stats = no_rows(reference, kind=kind, key=key, start=start, end=end)
+            created.append((version, reference, stats, None))
+        stats.n_errors += len(mine)
+        stats.n_server_errors += int((mine["status"] >= 500).sum())
+    return created
 
 
 def _read_log(store: Store, deployment_id: int, from_seq: int) -> Any:

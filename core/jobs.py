@@ -12,6 +12,13 @@ reported as failed by whoever looks next: on the worker's own host when its pid 
 longer a live worker, elsewhere when its heartbeat is older than `stale_after_seconds`.
 Cancelling sets a flag the job polls between units of work and sends SIGTERM.
 
+Times: a job is a real process, so its own times (created, started, heartbeat, ended)
+come from the process clock (`core.clock.default_clock()`: the real time, or
+`PITBOARD_NOW`), never from the store's clock, which a simulation replaces with a
+virtual one (`core.simulate`); the job's duration is then real seconds. Its audit rows
+follow the store's clock like every other audit row. The reaper compares heartbeats with
+the store's clock; nothing reaps through a store on a virtual clock.
+
 Job kinds live in `JOB_KINDS` (kind -> "module:function", imported lazily); the function
 is called as `fn(store, job, **args)` and returns a JSON-able result. Other modules add a
 kind with one entry.
@@ -31,6 +38,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from core.clock import default_clock
 from core.errors import NotFound, PitboardError
 from core.store import Store
 
@@ -54,6 +62,11 @@ class JobCancelled(BaseException):
     """
 
 
+def job_time() -> float:
+    """Now, for a job's own times: the process clock, whatever the store's clock says."""
+    return default_clock()()
+
+
 def job_log_path(store: Store, job_id: int) -> Path:
     """Where a job's worker writes its output: beside the database."""
     return store.path.resolve().parent / ".pitboard" / "jobs" / f"{job_id}.log"
@@ -67,7 +80,7 @@ def start_job(store: Store, kind: str, args: dict[str, Any], *, title: str) -> i
     with store.transaction():
         job_id = int(store.conn.execute(
             "INSERT INTO jobs (kind, title, args, created_at, host) VALUES (?, ?, ?, ?, ?)",
-            (kind, title, encoded, store.clock(), socket.gethostname()),
+            (kind, title, encoded, job_time(), socket.gethostname()),
         ).lastrowid)
         log_path = job_log_path(store, job_id)
         store.conn.execute("UPDATE jobs SET log_path = ? WHERE id = ?", (str(log_path), job_id))
@@ -204,7 +217,7 @@ class JobContext:
         with self.store.transaction():
             self.store.conn.execute(
                 "UPDATE jobs SET progress = ?, message = ?, heartbeat = ? WHERE id = ?",
-                (min(max(fraction, 0.0), 1.0), message, self.store.clock(), self.id),
+                (min(max(fraction, 0.0), 1.0), message, job_time(), self.id),
             )
         if self.cancelled():
             raise JobCancelled()
@@ -226,7 +239,7 @@ def _heartbeat(db: Path, job_id: int, every: float, stop: threading.Event) -> No
             with store.transaction():
                 store.conn.execute(
                     "UPDATE jobs SET heartbeat = ?, log_tail = ? WHERE id = ?",
-                    (store.clock(), read_log_tail(path), job_id),
+                    (job_time(), read_log_tail(path), job_id),
                 )
 
 
@@ -245,7 +258,7 @@ def run_job(store: Store, job_id: int) -> str:
         state = "cancelled" if job["cancel_requested"] else "running"
         store.conn.execute(
             "UPDATE jobs SET state = ?, pid = ?, host = ?, started_at = ?, heartbeat = ? WHERE id = ?",
-            (state, os.getpid(), socket.gethostname(), store.clock(), store.clock(), job_id),
+            (state, os.getpid(), socket.gethostname(), job_time(), job_time(), job_id),
         )
     if state == "cancelled":
         return state
@@ -285,8 +298,8 @@ def run_job(store: Store, job_id: int) -> str:
         store.conn.execute(
             "UPDATE jobs SET state = ?, result = ?, error = ?, ended_at = ?, heartbeat = ?, log_tail = ?,"
             " progress = CASE WHEN ? = 'finished' THEN 1 ELSE progress END WHERE id = ?",
-            (state, json.dumps(result, default=str) if result is not None else None, error, store.clock(),
-             store.clock(), read_log_tail(job["log_path"]), state, job_id),
+            (state, json.dumps(result, default=str) if result is not None else None, error, job_time(),
+             job_time(), read_log_tail(job["log_path"]), state, job_id),
         )
         store.audit(f"job.{'finish' if state == 'finished' else state}", f"job {job_id}", {"error": error})
     return state

@@ -82,14 +82,14 @@ def write_window(
         """INSERT INTO monitor_windows (model_id, version_id, stream, deployment_id, kind, window_key, start, end, seq_lo, seq_hi,
                n_rows, n_features, n_drifted, drift_share, prediction_test, prediction_stat, prediction_drifted,
                prediction_psi, positive_rate, mean_prediction, latency_p50, latency_p95, latency_p99, future_rows,
-               n_labelled, metrics, estimated, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               n_labelled, metrics, estimated, n_requests, n_errors, n_server_errors, error_rate, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (model_id, version_id, stream, deployment_id, stats.kind, stats.key, stats.start, stats.end, stats.seq_lo, stats.seq_hi,
          stats.n_rows, len(stats.features), stats.n_drifted, stats.drift_share, stats.prediction_test,
          stats.prediction_stat, None if stats.prediction_drifted is None else int(stats.prediction_drifted),
          stats.prediction_psi, stats.positive_rate, stats.mean_prediction, stats.latency_p50, stats.latency_p95,
          stats.latency_p99, stats.future_rows, stats.n_labelled, json.dumps(stats.metrics), json.dumps(stats.estimated),
-         now, now),
+         stats.n_requests, stats.n_errors, stats.n_server_errors, stats.error_rate, now, now),
     )
     window_id = int(cursor.lastrowid)
     store.conn.executemany(
@@ -110,11 +110,35 @@ def write_window(
 
 
 def evaluate_window(store: Store, model_id: int, model: str, window_id: int, reference: Reference) -> list[int]:
-    """Run the alert rules on a stored window (again, after labels arrive); inside a transaction."""
-    window = alert_rules.decode_window(store.row("SELECT * FROM monitor_windows WHERE id = ?", (window_id,)))
+    """Run the alert rules on a stored window (again, after labels arrive); inside a transaction.
+
+    Returns the alerts opened that stay open. A window of traffic a version served before
+    its alias moved on (reduced, or labelled, after the move) still gets its alerts, for
+    the record, but they are resolved at once, as the version's open alerts were when it
+    was replaced: they describe a model that no longer answers, so they neither hold the
+    status at alert nor start a retrain of its successor.
+    """
+    window = alert_rules.decode_window(store.row(
+        "SELECT w.*, v.version FROM monitor_windows w JOIN model_versions v ON v.id = w.version_id WHERE w.id = ?",
+        (window_id,)))
     features = [dict(r) for r in store.rows("SELECT * FROM monitor_window_features WHERE window_id = ?", (window_id,))]
     findings = alert_rules.evaluate(window, features, reference_facts(reference), alert_rules.rules_for(store, model))
-    return alert_rules.record(store, model_id, model, window, findings)
+    opened = alert_rules.record(store, model_id, model, window, findings)
+    replaced = _replaced_by(store, window)
+    if opened and replaced:
+        alert_rules.resolve_ids(store, opened, f"{model} v{window['version']} no longer serves: {replaced}")
+        return []
+    return opened
+
+
+def _replaced_by(store: Store, window: dict[str, Any]) -> str | None:
+    """How the alias the window's deployment followed moved away from the window's version, or None."""
+    row = store.row(
+        """SELECT d.alias, v.version FROM deployments d JOIN model_aliases a ON a.model_id = d.model_id AND a.alias = d.alias
+           JOIN model_versions v ON v.id = a.version_id WHERE d.id = ? AND a.version_id != ?""",
+        (window["deployment_id"], window["version_id"]),
+    )
+    return None if row is None else f"{row['alias']} is v{row['version']} now"
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -181,7 +205,7 @@ def status(store: Store, model: str) -> dict[str, Any]:
             "id": window["id"], "version": window["version"], "start": window["start"], "end": window["end"],
             "rows": window["n_rows"], "drift_share": window["drift_share"], "drifted": window["drifted_features"],
             "prediction_psi": window["prediction_psi"], "labelled": window["n_labelled"], "metrics": window["metrics"],
-            "estimated": window["estimated"],
+            "estimated": window["estimated"], "errors": window["n_errors"], "error_rate": window["error_rate"],
         },
     }
 
@@ -193,21 +217,27 @@ def drop_old_log(store: Store) -> dict[str, int]:
     """`pitboard gc`: drop reduced prediction-log flushes past retention; windows stay.
 
     Only flushes already reduced into windows (below the deployment's cursor) are dropped,
-    so retention never loses traffic that was not counted. Window outputs and feedback
-    labels go when their window stops taking labels (`label_days`).
+    so retention never loses traffic that was not counted; the same holds for the flushes
+    of failed requests (counted up to `done_until` in time windows, `error_seq` in row
+    windows). Window outputs and feedback labels go when their window stops taking labels
+    (`label_days`).
     """
     now = store.clock()
-    dropped_batches = dropped_outputs = dropped_feedback = 0
+    dropped_batches = dropped_errors = dropped_outputs = dropped_feedback = 0
     with store.transaction():
         for dep in store.rows(
-            "SELECT d.id, m.name, c.next_seq FROM deployments d JOIN models m ON m.id = d.model_id"
-            " JOIN monitor_cursors c ON c.deployment_id = d.id"
+            "SELECT d.id, m.name, c.next_seq, c.done_until, c.error_seq FROM deployments d"
+            " JOIN models m ON m.id = d.model_id JOIN monitor_cursors c ON c.deployment_id = d.id"
         ):
             settings = monitoring_settings(store, dep["name"])
             cutoff = now - settings["retention_days"] * 86400.0
             dropped_batches += store.conn.execute(
                 "DELETE FROM prediction_batches WHERE deployment_id = ? AND ts_max < ? AND first_seq + n_rows <= ?",
                 (dep["id"], cutoff, dep["next_seq"]),
+            ).rowcount
+            dropped_errors += store.conn.execute(
+                "DELETE FROM request_errors WHERE deployment_id = ? AND ts_max < ? AND (ts_max < ? OR seq_max < ?)",
+                (dep["id"], cutoff, dep["done_until"], dep["error_seq"]),
             ).rowcount
             label_cutoff = now - settings["label_days"] * 86400.0
             for window in store.rows(
@@ -221,8 +251,9 @@ def drop_old_log(store: Store) -> dict[str, int]:
                 ).rowcount
                 dropped_outputs += store.conn.execute(
                     "DELETE FROM monitor_window_outputs WHERE window_id = ?", (window["id"],)).rowcount
-        if dropped_batches or dropped_outputs:
+        if dropped_batches or dropped_errors or dropped_outputs:
             store.audit("monitor.gc", "prediction log", {
-                "batches": dropped_batches, "window_outputs": dropped_outputs, "feedback": dropped_feedback})
-    return {"log_batches_deleted": dropped_batches, "window_outputs_deleted": dropped_outputs,
-            "feedback_deleted": dropped_feedback}
+                "batches": dropped_batches, "error_flushes": dropped_errors, "window_outputs": dropped_outputs,
+                "feedback": dropped_feedback})
+    return {"log_batches_deleted": dropped_batches, "error_flushes_deleted": dropped_errors,
+            "window_outputs_deleted": dropped_outputs, "feedback_deleted": dropped_feedback}

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import PitboardError
+from core.fastpath import CompiledPipeline, Unsupported, compile_pipeline, probe_values, same_as_pipeline
 
 NUMERIC, CATEGORICAL, BOOLEAN = "numeric", "categorical", "boolean"
 _CATEGORICAL_DTYPES = ("object", "str", "string", "category")
@@ -224,7 +225,7 @@ def _check_feature(
                 continue
             out[row] = float(value)
         elif numeric:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
                 errors.append(_error(_loc(orientation, feature.name, row), f"expected a finite number, got {value!r}", "float_type"))
                 continue
             out[row] = value
@@ -237,6 +238,14 @@ def _check_feature(
             if feature.categories is not None and str(value) not in feature.categories:
                 _unknown_category(feature, row, value, orientation, errors, unknown, handling)
     return out
+
+
+def _finite(value: int | float) -> bool:
+    """math.isfinite, with integers too large for a float counted as not finite."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _unknown_category(
@@ -276,24 +285,62 @@ def frame_columns(frame: Any) -> dict[str, list[Any]]:
 
 @dataclass
 class Scorer:
-    """A loaded model with its signature: checks input, then predicts."""
+    """A loaded model with its signature: checks input, then predicts.
+
+    `compiled` is the pipeline's preprocessing as numpy (`core.fastpath`) when it was
+    proven identical on a probe batch at build time; `preprocessing` says which path
+    scores and, for the pipeline path, why the compiled one is not used.
+    """
 
     estimator: Any
     features: list[Feature]
     task: str
     classes: list[Any]
     handling: dict[str, str]
+    compiled: CompiledPipeline | None = None
+    preprocessing: str = "scikit-learn"
 
     @classmethod
     def build(cls, estimator: Any, info: Mapping[str, Any]) -> "Scorer":
         """From a fitted pipeline and a version's info (task, signature, classes)."""
-        return cls(
+        scorer = cls(
             estimator=estimator,
             features=features_from_signature(info["signature"]),
             task=str(info["task"]),
             classes=_plain(getattr(estimator, "classes_", info.get("classes") or [])),
             handling=unknown_category_policy(estimator),
         )
+        scorer.compiled, scorer.preprocessing = scorer._compile()
+        return scorer
+
+    def _compile(self) -> tuple[CompiledPipeline | None, str]:
+        """The numpy form of the preprocessing, if it matches the pipeline bit for bit on a probe."""
+        try:
+            compiled = compile_pipeline(self.estimator, {f.name for f in self.features if f.kind != CATEGORICAL})
+        except Unsupported as exc:
+            return None, f"scikit-learn ({exc})"
+        inputs = self._probe()
+        try:
+            with _trusted_input():
+                same = same_as_pipeline(compiled, self.estimator, _frame(self.features, inputs), inputs)
+        except Exception as exc:  # the probe is synthetic: a model that refuses it keeps its pipeline
+            return None, f"scikit-learn (the probe batch failed: {exc})"
+        if not same:
+            return None, "scikit-learn (the compiled preprocessing differed from the pipeline on the probe batch)"
+        return compiled, "compiled: numpy, identical to the pipeline on a probe batch"
+
+    def _probe(self) -> dict[str, np.ndarray]:
+        """Columns covering each known category, missing values and (where allowed) an unseen one."""
+        values = {
+            f.name: probe_values(f.kind != CATEGORICAL, sorted(f.categories or ()), self.handling.get(f.name, "error") != "error")
+            for f in self.features
+        }
+        n_rows = max(len(v) for v in values.values())
+        columns = {}
+        for f in self.features:
+            cycled = [values[f.name][i % len(values[f.name])] for i in range(n_rows)]
+            columns[f.name] = np.array(cycled, dtype=object if f.kind == CATEGORICAL else np.float64)
+        return columns
 
     @property
     def output_columns(self) -> list[str]:
@@ -308,25 +355,57 @@ class Scorer:
 
     def score(self, checked: CheckedInput) -> dict[str, np.ndarray]:
         """Outputs by name (`label`, `proba_<class>` or `prediction`), one value per row."""
-        import pandas as pd
-        import sklearn
-
-        # Object columns stay object (no conversion to Arrow strings), and the input was
-        # already checked here, so scikit-learn's own checks are skipped: both cut the
-        # per-call overhead that dominates small batches.
-        frame = pd.DataFrame({
-            f.name: pd.Series(checked.columns[f.name], dtype=object) if f.kind == CATEGORICAL else checked.columns[f.name]
-            for f in self.features
-        })
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        inputs = self._model_inputs(checked)
+        with _trusted_input():
+            if self.compiled is not None:
+                model, matrix = self.compiled.model, self.compiled.transform(inputs, checked.n_rows)
+            else:
+                model, matrix = self.estimator, _frame(self.features, inputs)
             if self.task != "classification":
-                return {"prediction": np.asarray(self.estimator.predict(frame), dtype=np.float64)}
-            proba = np.asarray(self.estimator.predict_proba(frame), dtype=np.float64)
+                return {"prediction": np.asarray(model.predict(matrix), dtype=np.float64)}
+            proba = np.asarray(model.predict_proba(matrix), dtype=np.float64)
         labels = np.asarray(self.classes)[proba.argmax(axis=1)]
         outputs = {"label": labels}
         for i, name in enumerate(self.classes):
             outputs[f"proba_{name}"] = proba[:, i]
         return outputs
+
+    def _model_inputs(self, checked: CheckedInput) -> dict[str, np.ndarray]:
+        """Checked columns as the pipeline saw them in training: a missing category is NaN.
+
+        The checks keep a missing category as None (the log writes it as null), but
+        scikit-learn's imputers only fill NaN: given None, the imputer would pass it on
+        and the encoder would treat it as an unknown category instead of imputing it.
+        """
+        inputs = dict(checked.columns)
+        for f in self.features:
+            if f.kind == CATEGORICAL:
+                values = inputs[f.name]
+                missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+                if missing.any():
+                    values = values.copy()
+                    values[missing] = np.nan
+                    inputs[f.name] = values
+        return inputs
+
+
+def _trusted_input() -> Any:
+    """scikit-learn without its own input checks: the input was checked against the signature.
+
+    Both cut the per-call overhead that dominates small batches.
+    """
+    import sklearn
+
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
+
+
+def _frame(features: Sequence[Feature], inputs: Mapping[str, np.ndarray]) -> Any:
+    """The DataFrame the pipeline takes; text columns stay object (no conversion to Arrow strings)."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        f.name: pd.Series(inputs[f.name], dtype=object) if f.kind == CATEGORICAL else inputs[f.name] for f in features
+    })
 
 
 def _plain(values: Any) -> list[Any]:

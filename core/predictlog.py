@@ -10,6 +10,9 @@ or sooner once `max_rows` are waiting. Durability, stated plainly:
   seconds (plus a flush in progress) are lost. Each flush is one transaction, so the log
   never holds half a batch.
 
+Failed prediction requests travel the same way (`add_error`): a flush writes them as one
+`request_errors` row in its transaction (see `core.service_errors`).
+
 Layout (why not one row per prediction): monitoring reads a million logged predictions
 column by column, so each flush is stored as ONE row whose `data` is an Arrow IPC stream
 holding one column per feature, output and meta field (see migration 0004). Reading is
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import PitboardError
+from core.service_errors import INSERT_SQL as INSERT_ERRORS, flush_row as error_row
 from core.store import Store
 
 FEATURE, OUTPUT, META = "feature.", "output.", "meta."
@@ -56,10 +60,15 @@ class PredictionLog:
         self._pending: list[_Pending] = []
         self._pending_rows = 0
         self._feedback: list[tuple[int, int, Any, float]] = []
+        self._errors: list[tuple[int, int, float, int]] = []  # (version id, status, ts, seq)
         self._next_seq = 1  # each `serve` process has its own deployment id
         self._failures = 0
         self._stopping = False
         self.written_rows = 0
+        # Arrow's first conversion imports and initialises modules for a fraction of a second,
+        # holding the GIL: done now, not by the first flush, which would stall every request
+        # the service is answering at that moment.
+        encode({META + "ts": np.zeros(1)})
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
 
@@ -86,6 +95,15 @@ class PredictionLog:
         with self._lock:
             self._feedback.extend((d, s, label, ts) for d, s, label in labels)
 
+    def add_error(self, version_id: int, status: int, ts: float) -> None:
+        """Queue a failed prediction request, placed before the next prediction's seq.
+
+        Dropped once the log is shutting down: its last flush may already be written.
+        """
+        with self._lock:
+            if not self._stopping:
+                self._errors.append((version_id, status, ts, self._next_seq))
+
     def close(self) -> None:
         """Write everything still pending and stop the thread (graceful shutdown)."""
         with self._lock:
@@ -99,22 +117,23 @@ class PredictionLog:
             with self._lock:
                 if not self._stopping and self._pending_rows < self.max_rows:
                     self._lock.wait(self.interval)
-                batch, feedback = self._pending, self._feedback
-                self._pending, self._feedback, self._pending_rows = [], [], 0
+                batch, feedback, errors = self._pending, self._feedback, self._errors
+                self._pending, self._feedback, self._errors, self._pending_rows = [], [], [], 0
                 stopping = self._stopping
-            if batch or feedback:
-                self._write_or_requeue(batch, feedback)
+            if batch or feedback or errors:
+                self._write_or_requeue(batch, feedback, errors)
             if stopping:
                 with self._lock:
-                    if not self._pending and not self._feedback:
+                    if not self._pending and not self._feedback and not self._errors:
                         return
                     if self._failures >= MAX_FINAL_ATTEMPTS:
                         print(f"prediction log: giving up, {self._pending_rows} rows not written", file=sys.stderr, flush=True)
                         return
 
-    def _write_or_requeue(self, batch: list[_Pending], feedback: list[tuple[int, int, Any, float]]) -> None:
+    def _write_or_requeue(self, batch: list[_Pending], feedback: list[tuple[int, int, Any, float]],
+                          errors: list[tuple[int, int, float, int]]) -> None:
         try:
-            self._write(batch, feedback)
+            self._write(batch, feedback, errors)
             self._failures = 0
         except Exception as exc:  # a locked or full disk must not kill the writer
             self._failures += 1
@@ -122,10 +141,12 @@ class PredictionLog:
             with self._lock:
                 self._pending[:0] = batch
                 self._feedback[:0] = feedback
+                self._errors[:0] = errors
                 self._pending_rows += sum(p.n_rows for p in batch)
                 self._lock.wait(self.interval)
 
-    def _write(self, batch: list[_Pending], feedback: list[tuple[int, int, Any, float]]) -> None:
+    def _write(self, batch: list[_Pending], feedback: list[tuple[int, int, Any, float]],
+               errors: list[tuple[int, int, float, int]]) -> None:
         rows = [self._batch_row(group) for group in _by_version(batch)]
         store = self._store
         with store.transaction():
@@ -137,6 +158,8 @@ class PredictionLog:
             store.conn.executemany(
                 "INSERT OR REPLACE INTO feedback (deployment_id, seq, label, ts) VALUES (?, ?, ?, ?)", feedback
             )
+            if errors:
+                store.conn.execute(INSERT_ERRORS, error_row(self.deployment_id, errors))
         self.written_rows += sum(row[3] for row in rows)
 
     def _batch_row(self, group: list[_Pending]) -> tuple[Any, ...]:
@@ -166,7 +189,17 @@ def _by_version(batch: list[_Pending]) -> list[list[_Pending]]:
 
 
 def _concat(parts: list[Any], sizes: list[int]) -> np.ndarray:
-    """Join per-request columns; a column absent from some requests is null there."""
+    """Join per-request columns; a column absent from some requests is null there.
+
+    A flush joins hundreds of requests, so the common cases take one numpy call each:
+    arrays of one dtype kind are concatenated, per-request scalars (the meta fields) are
+    repeated. Only a mix (absent columns, differing kinds) goes part by part, to objects.
+    """
+    if all(type(part) is np.ndarray for part in parts):
+        if len({part.dtype.kind for part in parts}) == 1:
+            return np.concatenate(parts)
+    elif not any(part is None or isinstance(part, np.ndarray) for part in parts):
+        return np.repeat(np.asarray(parts), sizes)
     arrays = []
     for part, size in zip(parts, sizes):
         if part is None:

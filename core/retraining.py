@@ -58,11 +58,13 @@ def policy_for(store: Store, model: str) -> dict[str, Any]:
     return policy
 
 
-def on_alerts(store: Store, model: str, alert_ids: list[int], *, inline: bool = False) -> int | None:
+def on_alerts(store: Store, model: str, alert_ids: list[int], *, inline: bool = False,
+              at: float | None = None) -> int | None:
     """Start a retrain when a newly opened alert's kind is in the policy's `retrain_on`.
 
     Returns the job id (or the retrain id when `inline`), or None when nothing started:
-    no matching alert, or a retrain of this model is already running.
+    no matching alert, or a retrain of this model is already running. `at` pins the time
+    the job's records carry (see `retrain_job`): a simulation passes its virtual now.
     """
     if not alert_ids:
         return None
@@ -76,7 +78,10 @@ def on_alerts(store: Store, model: str, alert_ids: list[int], *, inline: bool = 
         return retrain(store, model, alert_id=trigger)["retrain"]
     from core.jobs import start_job
 
-    return start_job(store, "retrain", {"model": model, "alert_id": trigger}, title=f"retrain {model} (alert {trigger})")
+    args: dict[str, Any] = {"model": model, "alert_id": trigger}
+    if at is not None:
+        args["at"] = at
+    return start_job(store, "retrain", args, title=f"retrain {model} (alert {trigger})")
 
 
 def _running(store: Store, model: str) -> bool:
@@ -89,8 +94,19 @@ def _running(store: Store, model: str) -> bool:
     return bool(running or jobs)
 
 
-def retrain_job(store: Store, job: Any, *, model: str, alert_id: int | None = None) -> dict[str, Any]:
-    """The `retrain` job kind (see core.jobs)."""
+def retrain_job(store: Store, job: Any, *, model: str, alert_id: int | None = None,
+                at: float | None = None) -> dict[str, Any]:
+    """The `retrain` job kind (see core.jobs).
+
+    With `at` (a simulation on a virtual clock started it), the retrain's records and
+    audit rows carry that time, as they do when the simulation retrains inline: the
+    story stays in one timeline, and an alert is never resolved before it opened. The
+    job's own times stay real (`core.jobs.job_time`).
+    """
+    if at is not None:
+        from core.clock import fixed_clock
+
+        store.clock = fixed_clock(at)
     return retrain(store, model, alert_id=alert_id, progress=job.progress, job_id=job.id)
 
 

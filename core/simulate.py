@@ -14,6 +14,15 @@ unfold as they would in production. Two ways to reach the model:
   `rate` rows per second and labels sent after `feedback_delay` real seconds. Prediction
   times are then the service's clock, so use `window = "rows"` in `[monitoring]` for the
   demo (daily windows would not close until midnight).
+
+Either way the replay ends once every label was sent: the last month waits out the
+feedback delay of its labels, so its windows are scored before `simulate` returns.
+
+Time, in-process: the virtual clock only moves forward. Windows, alerts, feedback and
+every audit row the replay writes carry virtual times, and so does a retrain it starts:
+inline, or as a job told the virtual time (`core.retraining.retrain_job`), while the job's
+own row (created, started, ended, heartbeat) carries real times, because a job is a real
+process whose duration people read in the Jobs pane (`core.jobs.job_time`).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PitboardError
+from core.refs import parse_ref
 from core.store import Store
 
 SCENARIOS = {"recession": "month_{:02d}.csv"}
@@ -111,8 +121,26 @@ class _Service:
         deployment = self._call("GET", "/health")["deployment"]
         _wait_for_log(store, deployment, predicted, labelled, timeout, 0.05, fail=False)
 
-    def follow(self, store: Store) -> None:
-        """A served alias is followed by the service itself."""
+    def follow(self, store: Store, ref: str, *, moved: bool, timeout: float = 10.0) -> None:
+        """After a retrain, wait (a while at most) until the service answers with the alias's holder.
+
+        The service follows its alias itself, every `follow_interval` seconds; traffic sent
+        before it switched would still be the replaced version's. A pinned version, or a
+        service on another database, has nothing to wait for: after `timeout` the replay
+        carries on.
+        """
+        from core.registry import alias_holder
+
+        parsed = parse_ref(ref)
+        name, alias = parsed.name, parsed.selector
+        if not moved or alias is None or alias.isdigit():
+            return
+        holder = alias_holder(store, name, alias)
+        deadline = time.monotonic() + timeout
+        while holder is not None and self._call("GET", "/health")["version"] != holder.version:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
 
     def close(self) -> None:
         self.client.close()
@@ -130,8 +158,7 @@ class _InProcess(_Service):
 
         from core.serving import Service, create_app
 
-        self.service = Service(db_path, ref)
-        self.service.store.clock = clock  # prediction and feedback times are virtual
+        self.service = Service(db_path, ref, clock=clock)  # deployment, prediction and feedback times are virtual
         client = TestClient(create_app(self.service))
         client.__enter__()  # one event loop for the whole replay; leaving it shuts the service down
         super().__init__(client, f"in-process {ref}")
@@ -141,7 +168,8 @@ class _InProcess(_Service):
         interval = float(self.service.settings["log_interval"]) / 4
         _wait_for_log(store, self.service.deployment_id, predicted, labelled, timeout, interval, fail=True)
 
-    def follow(self, store: Store) -> None:
+    def follow(self, store: Store, ref: str, *, moved: bool) -> None:
+        """Switch to the alias's holder now (every month: someone may have promoted by hand)."""
         self.service.check_alias(store)
 
     def close(self) -> None:
@@ -194,7 +222,6 @@ def simulate(
     """
     from core.ingest import ingest_log
     from core.monitoring import monitoring_settings
-    from core.refs import parse_ref
     from core.retraining import on_alerts
     from core.tabular import read_tabular
 
@@ -205,7 +232,8 @@ def simulate(
     files = month_files(scenario, months, folder)
     model = parse_ref(ref).name
     grace = monitoring_settings(store, model)["grace_seconds"]
-    clock = VirtualClock(math.ceil(store.clock() / DAY) * DAY)
+    first_day = math.ceil(store.clock() / DAY) * DAY
+    clock = VirtualClock(first_day)
     own_clock = store.clock
     if url is None:
         store.clock = clock  # windows close, and audit rows are stamped, in virtual time
@@ -227,12 +255,13 @@ def simulate(
                 raise PitboardError(f"{path}: lacks the model's features {', '.join(missing)}")
             records = _records(frame[names])
             report = MonthReport(month, len(records), 0, 0)
-            month_start = clock.now
+            day_start = first_day + (month - 1) * DAY
+            month_start = max(day_start, clock.now)  # after the previous month's ingest: never back in time
             for first in range(0, len(records), batch):
                 if url is None:
                     clock.now = month_start + first / rate
                 else:
-                    _pace(started, predicted, rate)
+                    _wait_until(started, predicted / rate)  # real-time pacing: `predicted` rows are due by now
                 response = target.predict(records[first:first + batch])
                 predicted += len(response["predictions"])
                 now = clock.now if url is None else time.monotonic() - started
@@ -242,8 +271,11 @@ def simulate(
                 sent, unknown = _send_due(target, due, now)
                 report.labels_sent += sent
                 report.unknown_ids += unknown
-            if url is None:
-                clock.now = month_start + DAY + grace + 1.0  # past the day's end and the grace period
+            last_due = max((label[0] for label in due), default=0.0) if month == len(files) else 0.0
+            if url is None:  # past the day's end and the grace period; after the last month, every label is due
+                clock.now = max(day_start + DAY + grace + 1.0, last_due)
+            else:
+                _wait_until(started, last_due)
             sent, unknown = _send_due(target, due, clock.now if url is None else time.monotonic() - started)
             report.labels_sent += sent
             report.unknown_ids += unknown
@@ -256,14 +288,13 @@ def simulate(
             reports.append(report)
             if on_month is not None:
                 on_month(report)
-            report.retrain = on_alerts(store, model, report.alerts, inline=retrain_inline)
+            report.retrain = on_alerts(store, model, report.alerts, inline=retrain_inline,
+                                       at=clock.now if url is None else None)
             if report.retrain is not None:
                 report.retrain_outcome = _retrain_outcome(store, report.retrain, inline=retrain_inline)
                 if on_retrain is not None:
                     on_retrain(report)
-            target.follow(store)
-            if url is None:
-                clock.now = month_start + DAY
+            target.follow(store, ref, moved=report.retrain is not None)
     finally:
         target.close()
         store.clock = own_clock
@@ -318,9 +349,9 @@ def _send_due(target: Any, due: list[tuple[float, int, dict[str, Any]]], now: fl
     return len(ready), len(answer.get("unknown_ids", []))
 
 
-def _pace(started: float, sent: int, rate: float) -> None:
-    """Real-time pacing over HTTP: wait until `sent` rows are due at `rate` per second."""
-    ahead = started + sent / rate - time.monotonic()
+def _wait_until(started: float, offset: float) -> None:
+    """Over HTTP, in real time: wait until `offset` seconds after `started` (monotonic)."""
+    ahead = started + offset - time.monotonic()
     if ahead > 0:
         time.sleep(ahead)
 

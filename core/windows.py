@@ -12,7 +12,12 @@ can be formed from hours, or a window from parts reduced on different Dask worke
 Edge cases, stated once:
 - a feature whose values are all missing in a window has no test; it counts as drifted
   (the column stopped arriving), with test `missing`;
-- a window of zero rows is never formed (no row, no window);
+- a window of zero rows is formed only for served traffic whose requests all failed
+  (`no_rows`): the errors must count somewhere, and an all-failing hour is the one the
+  error-rate alert exists for;
+- served windows count requests answered (`n_requests`) and failed (`n_errors`, see
+  `core.service_errors`); `error_rate` is errors / (answered + errors), None for batch
+  files, which have no requests;
 - clock skew is handled by the callers (`core.ingest`); `future_rows` is what they counted;
 - labels: class indices (-1 = no label yet) or numbers (NaN = no label yet).
 """
@@ -108,6 +113,16 @@ class WindowStats:
     estimated: dict[str, float] = field(default_factory=dict)
     seq_lo: int | None = None
     seq_hi: int | None = None
+    n_requests: int | None = None
+    n_errors: int = 0
+    n_server_errors: int = 0
+
+    @property
+    def error_rate(self) -> float | None:
+        """Share of prediction requests that failed; None without served requests."""
+        if self.n_requests is None or self.n_requests + self.n_errors == 0:
+            return None
+        return self.n_errors / (self.n_requests + self.n_errors)
 
     @property
     def n_drifted(self) -> int:
@@ -181,6 +196,20 @@ def reduce(reference: Reference, traffic: Traffic, *, kind: str, key: int, start
     if traffic.labels is not None:
         stats.n_labelled, stats.metrics = label_metrics(reference, traffic.labels, traffic.scores, traffic.codes)
     return stats
+
+
+def no_rows(reference: Reference, *, kind: str, key: int, start: float, end: float) -> WindowStats:
+    """A served window without a single answered row (every request in it failed).
+
+    Features have nothing to test: counts are zero and nothing counts as drifted.
+    """
+    features = [FeatureStats(ref.name, 0, 0, None, None, None, False, None,
+                             [0] * len(histogram(ref.profile, _empty(ref)))) for ref in reference.features]
+    return WindowStats(kind=kind, key=key, start=start, end=end, n_rows=0, features=features, n_requests=0)
+
+
+def _empty(ref: Any) -> np.ndarray:
+    return np.empty(0, dtype=np.float64 if ref.kind == "numeric" else np.int64)
 
 
 def _feature_stats(ref: Any, values: np.ndarray) -> FeatureStats:

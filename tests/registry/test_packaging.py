@@ -149,3 +149,57 @@ def test_predict_refuses_input_that_breaks_the_signature(served, pitboard, tmp_p
     assert done.exit_code == 2
     assert "debt_ratio: field required" in done.stderr and "(and 1 more)" in done.stderr
     assert not out.exists()
+
+
+def test_package_detach_runs_a_job_that_writes_a_verified_bundle(served, pitboard, tmp_path: Path) -> None:
+    import time
+
+    from core.jobs import get_job
+
+    out = tmp_path / "detached.tar.gz"
+    started = pitboard("model", "package", "scoring@champion", "-o", out, "--detach", "--json")
+    assert started.exit_code == 0, started.stderr
+    job_id = json.loads(started.stdout)["job"]
+    deadline = time.monotonic() + 120
+    with Store.open(served["db"]) as store:
+        while (job := get_job(store, job_id))["state"] in ("queued", "running"):  # the database is the event source
+            assert time.monotonic() < deadline, "the package job did not end"
+            time.sleep(0.05)
+    assert job["state"] == "finished", job["log_tail"]
+    assert (job["kind"], job["title"]) == ("package", "package scoring@1")
+    assert job["result"] == {"path": str(out.resolve()), "model": "scoring", "version": 1}
+    verified = pitboard("bundle", "verify", out, "--json")
+    assert verified.exit_code == 0, verified.stderr
+    assert json.loads(verified.stdout)["model_loads"]
+    again = pitboard("model", "package", "scoring@champion", "-o", out, "--detach")
+    assert again.exit_code == 2 and "already exists" in again.stderr, "refused before a job is started"
+
+
+def test_bundle_import_registers_the_model_once_and_scores_like_it(served, pitboard, tmp_path: Path) -> None:
+    bundle = tmp_path / "b.tar.gz"
+    assert pitboard("model", "package", "scoring@1", "-o", bundle).exit_code == 0
+    fresh = tmp_path / "other.db"
+    first = pitboard("bundle", "import", bundle, "--json", db=fresh)
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout) == {"model": "scoring", "version": 1, "source": "bundle scoring@1"}
+    again = pitboard("bundle", "import", bundle, db=fresh)
+    assert again.exit_code == 0 and again.stdout.strip() == f"{bundle}: available as scoring@1 (bundle scoring@1)"
+    source = tmp_path / "in.csv"
+    ROWS.to_csv(source, index=False)
+    done = pitboard("predict", "scoring@1", source, "-o", tmp_path / "out.csv", db=fresh)
+    assert done.exit_code == 0, done.stderr
+    expected = served["pipe1"].predict_proba(ROWS[["income", "debt_ratio", "purpose"]])[:, 1]
+    assert pd.read_csv(tmp_path / "out.csv")["proba_1"].tolist() == pytest.approx(list(expected), rel=1e-9)
+
+
+def test_a_tampered_bundle_is_not_imported(served, pitboard, tmp_path: Path) -> None:
+    with Store.open(served["db"]) as store:
+        export_bundle(store, "scoring@1", tmp_path / "b")
+    card = tmp_path / "b" / "MODEL_CARD.md"
+    card.write_text(card.read_text() + "\nAlso approved for loans over $1M.\n")
+    fresh = tmp_path / "other.db"
+    assert pitboard("data", "list", db=fresh).exit_code == 0  # an empty, migrated database
+    before = dump(fresh)
+    done = pitboard("bundle", "import", tmp_path / "b", db=fresh)
+    assert done.exit_code == 1 and "MODEL_CARD.md has SHA-256" in done.stderr
+    assert dump(fresh) == before

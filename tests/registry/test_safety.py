@@ -121,7 +121,7 @@ def test_skops_file_calling_os_system_is_refused_naming_the_type(monkeypatch: py
     def plant(schema: dict) -> None:
         schema["content"]["content"]["C"] = {
             "__class__": "system", "__module__": "os", "__loader__": "FunctionNode",
-            "content": {"module_path": "os", "function": "system"}, "__id__": 1,
+            "content": {"module_path": "os", "function": "system"}, "__id__": 10**9,  # no other node's id
         }
 
     hostile = _rewrite_schema(dump_model(_logistic()), plant)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from core.clock import fixed_clock
@@ -121,3 +123,47 @@ def test_the_served_alias_moves_without_a_failed_request(served) -> None:
     assert versions[0] == 1 and versions[-1] == 2
     assert versions == sorted(versions), "once switched, never back"
     assert _rows(served["db"], server.deployment) == len(statuses)
+
+
+def test_a_100_mb_body_is_refused_from_its_length_before_it_is_read(served) -> None:
+    server = Server(served["db"], "scoring@champion")
+    host, port = server.url.removeprefix("http://").split(":")
+    head = (f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 100000000\r\n\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head + b'{"records": [')  # 100 MB announced, a few bytes sent
+        response = b""
+        while b"larger than" not in response:
+            chunk = sock.recv(65536)
+            assert chunk, f"connection closed after {response!r}"
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 413 ")
+    assert b"request body larger than 10000000 bytes" in response
+    with httpx.Client(base_url=server.url) as http:  # the service is unharmed
+        assert http.post("/predict", json={"records": [ROW]}).status_code == 200
+    assert server.stop() == 0
+    assert _rows(served["db"], server.deployment) == 1
+
+
+def test_serve_a_bundle_path_imports_it_and_serves_it(served, tmp_path: Path) -> None:
+    from core.packaging import export_bundle
+
+    bundle = tmp_path / "scoring.tar.gz"
+    with Store.open(served["db"], clock=fixed_clock(T0)) as store:
+        export_bundle(store, "scoring@1", bundle)
+    fresh = tmp_path / "elsewhere" / "pitboard.db"  # another machine's database: no scoring model yet
+    fresh.parent.mkdir()
+    server = Server(fresh, str(bundle))
+    with httpx.Client(base_url=server.url) as http:
+        assert http.get("/health").json()["model"] == "scoring"
+        answer = http.post("/predict", json={"records": [ROW]})
+    assert answer.status_code == 200
+    expected = served["pipe1"].predict_proba(pd.DataFrame([ROW]))[0, 1]
+    assert answer.json()["predictions"][0]["probabilities"]["1"] == pytest.approx(expected, rel=1e-12)
+    assert server.stop() == 0
+    with Store.open(fresh) as store:
+        versions = store.rows("SELECT v.version, v.source FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name = 'scoring'")
+        assert [tuple(v) for v in versions] == [(1, "bundle scoring@1")]
+        served_version = store.value("SELECT version_id FROM deployments WHERE id = ?", (server.deployment,))
+        assert served_version == store.value("SELECT id FROM model_versions")
+    assert _rows(fresh, server.deployment) == 1

@@ -73,6 +73,7 @@ def test_predict_answers_like_the_pipeline_and_logs_every_row(served, client) ->
         ({"records": [{"income": 3.0, "purpose": "car"}]}, ["body", "records", 0, "debt_ratio"], "missing"),
         ({"records": [{**ROW, "debt_ratio": "high"}]}, ["body", "records", 0, "debt_ratio"], "float_type"),
         ({"records": [{**ROW, "debt_ratio": True}]}, ["body", "records", 0, "debt_ratio"], "float_type"),
+        ({"records": [{**ROW, "debt_ratio": 10**400}]}, ["body", "records", 0, "debt_ratio"], "float_type"),
         ({"records": [{**ROW, "debt_ratio": None}]}, ["body", "records", 0, "debt_ratio"], "null_not_allowed"),
         ({"records": [{**ROW, "purpose": 3}]}, ["body", "records", 0, "purpose"], "string_type"),
         ({"columns": {"income": [1.0, 2.0], "debt_ratio": [0.1], "purpose": ["car"]}}, ["body", "columns"], "value_error"),
@@ -80,7 +81,7 @@ def test_predict_answers_like_the_pipeline_and_logs_every_row(served, client) ->
         ({"rows": [ROW]}, ["body"], "value_error"),
         ([ROW], ["body"], "value_error"),
     ],
-    ids=["extra", "missing", "wrong-type", "bool-for-number", "null", "number-for-category", "ragged", "empty", "wrong-key", "bare-list"],
+    ids=["extra", "missing", "wrong-type", "bool-for-number", "too-large-for-a-float", "null", "number-for-category", "ragged", "empty", "wrong-key", "bare-list"],
 )
 def test_bad_requests_get_a_422_naming_the_field_and_log_nothing(client, served, payload, loc, kind) -> None:
     http, service = client
@@ -108,6 +109,9 @@ def test_malformed_json_and_oversized_batches_and_bodies(client, served, monkeyp
     assert "batch limit of 1000" in too_many.json()["detail"][0]["msg"]
     huge = b'{"records": [' + b" " * 11_000_000 + b"]}"
     assert http.post("/predict", content=huge, headers={"content-type": "application/json"}).status_code == 413
+    streamed = iter([b'{"records": [', b" " * 6_000_000, b" " * 6_000_000, b"]}"])  # chunked: no length up front
+    refused = http.post("/predict", content=streamed, headers={"content-type": "application/json"})
+    assert refused.status_code == 413 and "larger than 10000000 bytes" in refused.json()["detail"]
 
 
 def test_unknown_category_is_scored_as_the_encoder_says_and_reported(client, served) -> None:
@@ -142,16 +146,34 @@ def test_health_metadata_and_openapi(client) -> None:
     assert [f["name"] for f in meta["signature"]] == ["income", "debt_ratio", "purpose"]
     assert meta["outputs"] == ["label", "proba_0", "proba_1"]
     assert meta["unknown_category_handling"] == {"purpose": "ignore"}
-    paths = http.get("/openapi.json").json()["paths"]
+    assert meta["preprocessing"].startswith("compiled"), "the test pipeline is one core.fastpath translates"
+    document = http.get("/openapi.json").json()
+    paths = document["paths"]
     assert {"/predict", "/feedback", "/health", "/metadata"} <= set(paths)
     assert "records" in json.dumps(paths["/predict"]["post"]["requestBody"])
+    answer = paths["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][answer.rsplit("/", 1)[1]]
+    assert {"request_id", "model", "version", "predictions", "unknown_categories"} <= set(schema["properties"])
+    assert "Prediction" in document["components"]["schemas"]
+    assert {"401", "413", "422"} <= set(paths["/predict"]["post"]["responses"])
+
+
+def test_predict_takes_only_post_and_answers_in_json(client) -> None:
+    http, _ = client
+    wrong = http.get("/predict")
+    assert (wrong.status_code, wrong.headers["allow"], wrong.json()) == (405, "POST", {"detail": "Method Not Allowed"})
+    answer = http.post("/predict", json={"records": [ROW]})
+    assert answer.headers["content-type"] == "application/json"
+    assert int(answer.headers["content-length"]) == len(answer.content)
 
 
 def test_bearer_token_is_required_when_set(served, monkeypatch) -> None:
     monkeypatch.setenv("PITBOARD_NOW", str(T0))
     service = Service(served["db"], "scoring@champion", token="s3cret")
     with TestClient(create_app(service)) as http:
-        assert http.post("/predict", json={"records": [ROW]}).status_code == 401
+        refused = http.post("/predict", json={"records": [ROW]})
+        assert (refused.status_code, refused.headers["www-authenticate"]) == (401, "Bearer")
+        assert refused.json() == {"detail": "missing or wrong bearer token"}
         assert http.post("/predict", json={"records": [ROW]}, headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert http.get("/metadata").status_code == 401
         ok = http.post("/predict", json={"records": [ROW]}, headers={"Authorization": "Bearer s3cret"})
