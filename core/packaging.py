@@ -124,7 +124,7 @@ def export_bundle(store: Store, ref: str, out: Path, *, overwrite: bool = False)
     try:
         target = staging / "bundle"
         if is_tarball(out):
-            target.write_bytes(_tarball(contents, mtime=store.clock()))
+            target.write_bytes(_tarball(contents, mtime=mv.created_at))
         else:
             target.mkdir()
             for name, data in contents.items():
@@ -142,13 +142,18 @@ def export_bundle(store: Store, ref: str, out: Path, *, overwrite: bool = False)
 
 
 def _tarball(contents: dict[str, bytes], *, mtime: float) -> bytes:
+    """A reproducible .tar.gz: sorted members dated `mtime` (the version's registration),
+    no owner names, and a gzip header without a timestamp, so the same version exports
+    to the same bytes (and the same SHA-256) whenever and wherever it is packaged."""
+    import gzip
+
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name in sorted(contents):
             member = tarfile.TarInfo(name)
             member.size, member.mtime, member.mode = len(contents[name]), int(mtime), 0o644
             tar.addfile(member, io.BytesIO(contents[name]))
-    return buffer.getvalue()
+    return gzip.compress(buffer.getvalue(), mtime=0)
 
 
 @contextmanager

@@ -95,8 +95,9 @@ def status(ctx, obj, model: str, as_json: bool) -> None:
         if window:
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in window["metrics"].items() if k in ("roc_auc", "accuracy", "rmse"))
             estimated = ", ".join(f"{k} ~{v:.3f}" for k, v in window["estimated"].items())
+            errors = "" if window["error_rate"] is None else f", {window['errors']} errors ({window['error_rate']:.1%})"
             click.echo(f"latest window {window['id']} (v{window['version']}, {iso(window['start'])} .. {iso(window['end'])}): "
-                       f"{window['rows']} rows, drift share {window['drift_share']:.2f}"
+                       f"{window['rows']} rows{errors}, drift share {window['drift_share']:.2f}"
                        + (f", drifted: {', '.join(window['drifted'])}" if window["drifted"] else "")
                        + (f"; {metrics}" if metrics else "") + (f"; estimated {estimated}" if estimated else ""))
         for alert in found["alerts"]:
@@ -122,7 +123,7 @@ def windows(obj, model: str, limit: int, as_json: bool) -> None:
         return
     emit([{
         "window": w["id"], "version": w["version"], "kind": w["kind"], "start": iso(w["start"]), "rows": w["n_rows"],
-        "drift": f"{w['n_drifted']}/{w['n_features']}", "pred_psi": w["prediction_psi"], "labelled": w["n_labelled"],
+        "errors": "" if w["error_rate"] is None else f"{w['error_rate']:.1%}", "drift": f"{w['n_drifted']}/{w['n_features']}", "pred_psi": w["prediction_psi"], "labelled": w["n_labelled"],
         "metric": _headline(w["metrics"]), "estimated": _headline(w["estimated"]),
         "drifted": ", ".join(w["drifted_features"])[:40],
     } for w in found], False)

@@ -137,6 +137,8 @@ def test_every_kind_of_failure_is_counted_except_auth_and_the_rate_is_exact(serv
     shown = json.loads(during.stdout)
     assert {a["rule"] for a in shown["alerts"]} == {"error_rate"}
     assert shown["latest_window"]["error_rate"] == 5 / 45 and shown["latest_window"]["errors"] == 5
+    assert "200 rows, 5 errors (11.1%)" in pitboard("monitor", "status", MODEL).stdout
+    assert "11.1%" in pitboard("monitor", "windows", MODEL).stdout
 
     for i in range(25):  # the next day is clean: its window passes the rule and resolves the alert
         client.now = T0 + DAY + 3600 + i

@@ -39,6 +39,19 @@ def test_package_writes_every_file_with_checksums_and_verifies(served, pitboard,
         assert store.value("SELECT action FROM audit ORDER BY id DESC LIMIT 1") == "model.package"
 
 
+def test_a_tarball_of_the_same_version_is_the_same_bytes_whenever_it_is_made(served, tmp_path: Path) -> None:
+    from core.clock import fixed_clock
+
+    made = []
+    for i, moment in enumerate((1_800_000_000.0, 1_900_000_000.0)):
+        with Store.open(served["db"], clock=fixed_clock(moment)) as store:
+            export_bundle(store, "scoring@1", tmp_path / f"b{i}.tar.gz")
+        made.append((tmp_path / f"b{i}.tar.gz").read_bytes())
+    assert made[0] == made[1]
+    with tarfile.open(tmp_path / "b0.tar.gz") as tar:
+        assert sorted(tar.getnames()) == tar.getnames() and {m.mtime for m in tar.getmembers()} != {1_800_000_000}
+
+
 def test_manifest_and_card_describe_the_model(served, tmp_path: Path) -> None:
     with Store.open(served["db"]) as store:
         manifest = export_bundle(store, "scoring@1", tmp_path / "b")
