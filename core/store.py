@@ -4,7 +4,9 @@ The database is the contract between the engine, the CLI, the TUI and background
 Connections use WAL (readers never block the writer), foreign keys, a busy timeout and
 synchronous=NORMAL. The schema is a sequence of SQL files in `core/migrations/`, applied
 forward under an exclusive lock so two processes opening a new database cannot race.
-`PRAGMA user_version` records how far a database has been migrated.
+A migration that must convert existing data also has a Python step (`migrate(conn)` in
+`NNNN_name.py` beside its SQL; see `core/migrations/__init__.py`), run in the same
+transaction. `PRAGMA user_version` records how far a database has been migrated.
 
 Every change goes through `Store.transaction()`, and every user-visible action writes an
 `audit` row inside that same transaction, so the audit log never disagrees with the data.
@@ -13,10 +15,11 @@ Every change goes through `Store.transaction()`, and every user-visible action w
 from __future__ import annotations
 
 import getpass
+import importlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -48,6 +51,14 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     if numbers != list(range(1, len(numbers) + 1)):
         raise RuntimeError(f"migrations must be numbered 0001, 0002, ... without gaps: {numbers}")
     return scripts
+
+
+def python_step(name: str) -> Callable[[sqlite3.Connection], None] | None:
+    """`migrate(conn)` of the `NNNN_name.py` beside migration `NNNN_name.sql`, if there is one."""
+    stem = name.removesuffix(".sql")
+    if not (resources.files("core") / "migrations" / f"{stem}.py").is_file():
+        return None
+    return importlib.import_module(f"core.migrations.{stem}").migrate
 
 
 def split_statements(script: str) -> list[str]:
@@ -147,6 +158,12 @@ class Store:
                         conn.execute(statement)
                     except sqlite3.Error as exc:
                         raise RuntimeError(f"migration {name} failed: {exc}") from exc
+                step = python_step(name)
+                if step is not None:
+                    try:
+                        step(conn)
+                    except Exception as exc:
+                        raise RuntimeError(f"migration {name.removesuffix('.sql')}.py failed: {exc}") from exc
                 conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:

@@ -50,6 +50,9 @@ def test_add_list_show_head_as_text_and_json(pitboard: Callable, tmp_path: Path)
 
     head = json.loads(pitboard("data", "head", "credit", "-n", "2", "--offset", "1", "--json").stdout)
     assert [row["applicant_id"] for row in head] == ["A0000002", "A0000003"]
+    assert {k: head[0][k] for k in ("application_date", "income", "debt_to_income", "term_months", "default")} == {
+        "application_date": "2025-01-01", "income": 53900.0, "debt_to_income": 0.27, "term_months": 60, "default": 1}
+    assert "table" not in again  # the rows live in dataset_chunks, not in a table of their own
     head_text = pitboard("data", "head", "credit", "-n", "3").stdout.splitlines()
     assert head_text[0].split()[:2] == ["applicant_id", "application_date"]
     assert len(head_text) == 2 + 3

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from core import chunks
+from core.chunks import decode
 from core.content_hash import content_hash
 from core.datasets import (
     add_dataset,
@@ -55,7 +57,7 @@ def test_add_dataset_records_version_schema_and_rows(store: Store, tmp_path: Pat
     dv, created = add_dataset(store, "loans", path, target="default", time_column="opened")
     assert created
     assert (dv.ref, dv.id, dv.version, dv.n_rows, dv.n_columns) == ("loans@1", 1, 1, 6, 8)
-    assert (dv.target, dv.time_column, dv.id_column, dv.table, dv.source) == ("default", "opened", None, "ds_1", str(path))
+    assert (dv.target, dv.time_column, dv.id_column, dv.source) == ("default", "opened", None, str(path))
     assert dv.created_at == T0
     assert dv.sha256 == content_hash(read_tabular(path))
     schema = {c["name"]: (c["dtype"], c["role"]) for c in columns(store, dv)}
@@ -64,9 +66,14 @@ def test_add_dataset_records_version_schema_and_rows(store: Store, tmp_path: Pat
         "rate": ("float64", "numeric"), "grade": ("str", "categorical"), "flag": ("bool", "boolean"),
         "note": ("str", "text"), "default": ("int64", "target"),
     }
-    sql_types = {r["name"]: r["type"] for r in store.rows("SELECT name, type FROM pragma_table_info('ds_1')")}
-    assert sql_types == {"loan_id": "TEXT", "opened": "TEXT", "amount": "INTEGER", "rate": "REAL", "grade": "TEXT",
-                         "flag": "INTEGER", "note": "TEXT", "default": "INTEGER"}
+    assert store.value("SELECT table_name FROM dataset_versions") == "dataset_chunks:1"
+    chunk = store.row("SELECT chunk_index, first_row, n_rows, data FROM dataset_chunks WHERE version_id = 1")
+    assert tuple(chunk)[:3] == (0, 0, 6)
+    stored = {field.name: str(field.type) for field in decode(chunk["data"]).schema}
+    assert stored == {"loan_id": "large_string", "opened": "date32[day]", "amount": "int16", "rate": "int8",
+                      "grade": "dictionary<values=large_string, indices=int8, ordered=0>", "flag": "bool",
+                      "note": "large_string", "default": "int8"}
+    assert store.value("SELECT count(*) FROM sqlite_master WHERE name LIKE 'ds%'") == 0
     audit = store.row("SELECT action, object, ts FROM audit")
     assert tuple(audit) == ("data.add", "loans@1", T0)
 
@@ -183,7 +190,7 @@ def test_role_rules(store: Store) -> None:
     assert (seen["min"], seen["max"]) == ("2025-01-01", "2025-01-13T11:00:00")
 
 
-def test_read_page_pages_by_rowid(store: Store, tmp_path: Path) -> None:
+def test_read_page_gives_rows_as_stored(store: Store, tmp_path: Path) -> None:
     dv, _ = add_dataset(store, "loans", write(tmp_path / "a.csv", CSV))
     names, rows = read_page(store, dv, 0, 2)
     assert names[:3] == ["loan_id", "opened", "amount"]
@@ -191,13 +198,23 @@ def test_read_page_pages_by_rowid(store: Store, tmp_path: Path) -> None:
                     ("L2", "2025-01-03", 2500, None, "B", 0, None, 1)]
     assert [r[0] for r in read_page(store, dv, 4, 10)[1]] == ["L5", "L6"]
     assert read_page(store, dv, 6, 10)[1] == []
+    assert read_page(store, dv, 2, 0)[1] == []
+    assert [r[0] for r in read_page(store, dv, -3, 1)[1]] == ["L1"]
 
 
-def test_large_import_groups_rows_and_keeps_every_value(store: Store) -> None:
-    n = 1_234  # not a multiple of the rows per INSERT: the tail goes row by row
+def test_pages_across_chunk_boundaries_match_the_frame(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunks, "ROWS_PER_CHUNK", 500)
+    n = 1_234  # not a multiple of the chunk size: the last chunk is short
     frame = pd.DataFrame({"a": np.arange(n), "b": np.linspace(0, 1, n), "c": np.array(list("xyz"))[np.arange(n) % 3]})
     dv, _ = add_frame(store, "big", frame, source="test")
+    layout = [tuple(r) for r in store.rows(
+        "SELECT chunk_index, first_row, n_rows FROM dataset_chunks WHERE version_id = ? ORDER BY chunk_index", (dv.id,))]
+    assert layout == [(0, 0, 500), (1, 500, 500), (2, 1000, 234)]
     pd.testing.assert_frame_equal(load_frame(store, dv), frame)
+    expected = list(zip(frame["a"].tolist(), frame["b"].tolist(), frame["c"].tolist()))
+    for offset, limit in [(0, 100), (450, 100), (499, 2), (950, 600), (1_200, 100), (0, 5_000), (1_234, 10)]:
+        assert read_page(store, dv, offset, limit)[1] == expected[offset : offset + limit], (offset, limit)
+    assert list(load_frame(store, dv, ["c", "a", "c"]).columns) == ["c", "a"]
 
 
 def test_a_failure_inside_the_import_leaves_nothing_behind(store: Store, tmp_path: Path,
@@ -212,7 +229,23 @@ def test_a_failure_inside_the_import_leaves_nothing_behind(store: Store, tmp_pat
     with pytest.raises(sqlite3.OperationalError):
         add_dataset(store, "loans", path)
     assert counts(store) == before
-    assert store.value("SELECT count(*) FROM sqlite_master WHERE name LIKE 'ds_%'") == 0
+    assert before["dataset_chunks"] == 0
+
+
+def test_a_failure_in_a_worker_thread_leaves_nothing_behind(store: Store, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.profiling
+
+    before = counts(store)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise MemoryError("profile failed (injected)")
+
+    monkeypatch.setattr(core.profiling, "profile_frame", broken)  # runs after the chunks were written
+    with pytest.raises(MemoryError, match="injected"):
+        add_dataset(store, "loans", write(tmp_path / "a.csv", CSV))
+    assert counts(store) == before
+    assert not store.in_transaction
 
 
 def test_declared_columns_are_checked(store: Store, tmp_path: Path) -> None:
@@ -242,8 +275,10 @@ def test_add_frame_normalizes_index_and_dtypes(store: Store) -> None:
 
 def test_datetimes_keep_their_precision(store: Store) -> None:
     moments = pd.to_datetime(["2025-03-01 10:00:00.123456", "2025-03-02 00:00:00", None], format="ISO8601")
-    dv, _ = add_frame(store, "times", pd.DataFrame({"at": moments}), source="test")
-    assert read_page(store, dv, 0, 3)[1] == [("2025-03-01T10:00:00.123456",), ("2025-03-02T00:00:00.000000",), (None,)]
+    seconds = pd.to_datetime(["2025-03-01 10:00:05", None, "2025-03-02"], format="ISO8601")
+    dv, _ = add_frame(store, "times", pd.DataFrame({"at": moments, "s": seconds}), source="test")
+    assert read_page(store, dv, 0, 3)[1] == [("2025-03-01T10:00:00.123456", "2025-03-01T10:00:05"),
+                                             ("2025-03-02T00:00:00.000000", None), (None, "2025-03-02T00:00:00")]
     pd.testing.assert_series_equal(load_frame(store, dv)["at"], pd.Series(moments, name="at").astype("datetime64[ns]"))
 
 

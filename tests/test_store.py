@@ -132,3 +132,92 @@ def test_invalid_toml_names_the_file(db_path: Path) -> None:
     with Store.open(db_path) as opened:
         with pytest.raises(PitboardError, match=r"pitboard\.toml: invalid TOML"):
             opened.settings("validation", {})
+
+
+# -- migration 0006: rows of ds_<id> tables move into dataset_chunks ---------------------
+
+OLD_COLUMNS = [  # name, dtype, role, SQL type in the ds_<id> table of migrations 0001-0005
+    ("loan_id", "str", "id", "TEXT"), ("opened", "datetime64[ns]", "datetime", "TEXT"),
+    ("amount", "int64", "numeric", "INTEGER"), ("rate", "float64", "numeric", "REAL"),
+    ("flag", "bool", "boolean", "INTEGER"), ("checked", "boolean", "boolean", "INTEGER"),
+    ("seen", "datetime64[ns]", "datetime", "TEXT"), ("grade", "str", "categorical", "TEXT"),
+]
+OLD_ROWS = [
+    ("L1", "2025-01-02", 1000, 0.05, 1, 1, "2025-01-02T10:00:00.250000", "A"),
+    ("L2", "2025-01-03", -2500, None, 0, None, None, "B"),
+    ("L3", None, 1200, 1e300, 1, 0, "2025-01-04T00:00:00.000000", None),
+    ("L4", "2025-01-05", 900, 0.061, 0, 1, "2025-01-05T23:59:59.999999", "A"),
+]
+
+
+def old_layout_database(path: Path, versions: dict[int, list[tuple]]) -> None:
+    """A database as migrations 0001-0005 left it: each version's rows in a table ds_<id>."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number, _, script in migration_scripts()[:5]:
+        for statement in split_statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.execute("INSERT INTO datasets (id, name, created_at) VALUES (1, 'loans', 0)")
+    for version_id, rows in versions.items():
+        conn.execute(
+            "INSERT INTO dataset_versions (id, dataset_id, version, sha256, n_rows, n_columns, target, time_column,"
+            " id_column, table_name, source, created_at) VALUES (?, 1, ?, 'cafe', ?, ?, NULL, 'opened', NULL, ?, 'x.csv', 0)",
+            (version_id, version_id, len(rows), len(OLD_COLUMNS), f"ds_{version_id}"),
+        )
+        conn.executemany(
+            "INSERT INTO dataset_columns (version_id, position, name, dtype, role, profile) VALUES (?, ?, ?, ?, ?, '{}')",
+            [(version_id, i, name, dtype, role) for i, (name, dtype, role, _) in enumerate(OLD_COLUMNS)],
+        )
+        conn.execute(f"CREATE TABLE ds_{version_id} ({', '.join(f'{n} {t}' for n, _, _, t in OLD_COLUMNS)})")
+        conn.executemany(f"INSERT INTO ds_{version_id} VALUES ({', '.join('?' * len(OLD_COLUMNS))})", rows)
+    conn.execute("INSERT INTO validation_reports (version_id, ok, n_errors, n_warnings, checks, created_at)"
+                 " VALUES (1, 1, 0, 0, '[]', 0)")
+    conn.close()
+
+
+def test_upgrade_moves_every_versions_rows_into_chunks(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from core import chunks
+    from core.datasets import load_frame, read_page, version_by_id
+
+    monkeypatch.setattr(chunks, "ROWS_PER_CHUNK", 3)
+    many = [(f"M{i}", "2025-02-01", i, i / 4, i % 2, None, None, "C") for i in range(7)]
+    old_layout_database(db_path, {1: OLD_ROWS, 2: many})
+    conn = sqlite3.connect(db_path)
+    before = {v: conn.execute(f"SELECT * FROM ds_{v} ORDER BY rowid").fetchall() for v in (1, 2)}
+    conn.close()
+
+    with Store.open(db_path) as upgraded:
+        assert upgraded.schema_version == len(migration_scripts()) >= 6
+        assert upgraded.value("SELECT count(*) FROM sqlite_master WHERE name LIKE 'ds%'") == 0
+        assert [r[0] for r in upgraded.rows("SELECT table_name FROM dataset_versions ORDER BY id")] == [
+            "dataset_chunks:1", "dataset_chunks:2"]
+        layout = [tuple(r) for r in upgraded.rows(
+            "SELECT version_id, chunk_index, first_row, n_rows FROM dataset_chunks ORDER BY version_id, chunk_index")]
+        assert layout == [(1, 0, 0, 3), (1, 1, 3, 1), (2, 0, 0, 3), (2, 1, 3, 3), (2, 2, 6, 1)]
+        for version_id in (1, 2):  # pages show exactly what the old tables gave
+            assert read_page(upgraded, version_by_id(upgraded, version_id), 0, 10)[1] == before[version_id]
+        frame = load_frame(upgraded, version_by_id(upgraded, 1))
+        assert [str(t) for t in frame.dtypes] == [dtype for _, dtype, _, _ in OLD_COLUMNS]
+        assert frame["opened"].tolist()[:3] == [pd.Timestamp("2025-01-02"), pd.Timestamp("2025-01-03"), pd.NaT]
+        assert frame["rate"].tolist()[3] == 0.061 and frame["rate"].isna().tolist() == [False, True, False, False]
+        assert frame["checked"].tolist() == [True, pd.NA, False, True]
+        assert upgraded.value("SELECT count(*) FROM validation_reports WHERE version_id = 1") == 1
+
+
+def test_a_failed_upgrade_leaves_the_old_layout_in_place(db_path: Path) -> None:
+    old_layout_database(db_path, {1: OLD_ROWS, 2: OLD_ROWS})
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP TABLE ds_2")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RuntimeError, match=r"migration 0006_dataset_chunks\.py failed: dataset version 2: "
+                                           r"its rows table 'ds_2' is missing"):
+        Store.open(db_path)
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("SELECT count(*) FROM ds_1").fetchone()[0] == len(OLD_ROWS)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dataset_chunks'").fetchone()[0] == 0
+    assert conn.execute("SELECT table_name FROM dataset_versions WHERE id = 1").fetchone()[0] == "ds_1"
+    conn.close()
