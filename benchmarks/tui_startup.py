@@ -196,7 +196,7 @@ def main() -> None:
           f" max {max(times) * 1000:.1f} ms over {len(times)} pages")
     print(f"  read_page of the last 100 rows           {read_last * 1000:6.1f} ms")
     print(f"  load every row (load_frame, {len(frame):,})  {load_all * 1000:8.1f} ms")
-    print(f"  ratio load-all / page: {load_all / statistics.median(times):.0f}x"
+    print(f"  ratio load-all / page: {load_all / statistics.median(times):.3g}x"
           f"  (goal: a page < 100 ms: {'met' if statistics.median(times) < 0.1 else 'NOT met'})")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 

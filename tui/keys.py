@@ -50,6 +50,7 @@ DEFAULTS: dict[str, str] = {
     "exp_compare": "c",
     "exp_train": "t",
     "exp_filter": "f",
+    "exp_register": "r",
     # jobs pane
     "jobs_cancel": "x",
     # registry pane
@@ -77,7 +78,7 @@ EVERYWHERE: tuple[str, ...] = (
 # Each pane's own keys, live together with EVERYWHERE while the pane is shown.
 PANE_KEYS: dict[str, tuple[str, ...]] = {
     "data": ("data_schema", "data_histogram", "data_rows", "data_checks", "data_validate", "data_next_page", "data_prev_page"),
-    "experiments": ("exp_mark", "exp_compare", "exp_train", "exp_filter"),
+    "experiments": ("exp_mark", "exp_compare", "exp_train", "exp_filter", "exp_register"),
     "jobs": ("jobs_cancel",),
     "registry": ("registry_info", "registry_history", "registry_card", "registry_promote", "registry_rollback",
                  "registry_bundle", "registry_serve"),

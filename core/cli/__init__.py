@@ -70,9 +70,10 @@ class PitboardGroup(click.Group):
     help=f"SQLite database file (or set ${ENV_DB}).",
 )
 @click.option("--no-mouse", is_flag=True, help="Open the app without mouse reporting.")
+@click.option("--pane", metavar="NAME", help="Open the app on this pane: data, experiments, registry, monitor, jobs.")
 @click.version_option(package_name="pitboard")
 @click.pass_context
-def cli(ctx: click.Context, db: str, no_mouse: bool) -> None:
+def cli(ctx: click.Context, db: str, no_mouse: bool, pane: str | None) -> None:
     """pitboard: an MLOps control center in the terminal.
 
     Run without a command to open the app on the database.
@@ -81,7 +82,7 @@ def cli(ctx: click.Context, db: str, no_mouse: bool) -> None:
     if ctx.invoked_subcommand is None:
         from tui.app import run_app
 
-        run_app(ctx.obj.store.path, mouse=not no_mouse)
+        run_app(ctx.obj.db, mouse=not no_mouse, pane=pane)  # checks --pane before it opens (creates) the database
 
 
 def main(argv: list[str] | None = None) -> None:

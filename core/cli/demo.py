@@ -6,6 +6,8 @@ import click
 
 from core.store import resolve_db_path
 
+DEMO_PANE = "monitor"  # where the demo's story ends: the alert, the retrain, the promoted challenger
+
 
 @click.command("demo")
 @click.option("--no-tui", is_flag=True, help="Build the database, replay the whole recession, and exit.")
@@ -20,6 +22,11 @@ def demo(ctx: click.Context, no_tui: bool, fresh: bool) -> None:
     """
     from core.demo import build, check_owned, is_built, remove_demo, replay, start_replay
 
+    pane = ctx.find_root().params["pane"] or DEMO_PANE
+    if not no_tui:
+        from tui.panes import check_pane
+
+        check_pane(pane)  # before building: a typo in --pane must not cost a whole build
     obj = ctx.obj
     if fresh:
         for path in remove_demo(resolve_db_path(obj.db)):
@@ -39,7 +46,7 @@ def demo(ctx: click.Context, no_tui: bool, fresh: bool) -> None:
         return
     from tui.app import run_app
 
-    run_app(store.path, mouse=not ctx.find_root().params["no_mouse"])
+    run_app(store.path, mouse=not ctx.find_root().params["no_mouse"], pane=pane)
 
 
 COMMANDS = [demo]

@@ -58,6 +58,22 @@ def make_app(app_db: Path) -> Callable[..., PitboardApp]:
     return make
 
 
+@pytest.fixture
+def make_empty_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., PitboardApp]:
+    """A PitboardApp on a new, empty database (migrated, no rows), pinned like `make_app`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("PITBOARD_NOW", str(T0))
+    Store.open(tmp_path / DB_NAME).close()
+
+    def make(**kwargs: object) -> PitboardApp:
+        app = PitboardApp(Path(DB_NAME), clock=fixed_clock(T0), **kwargs)  # type: ignore[arg-type]
+        app.theme = THEME
+        return app
+
+    return make
+
+
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until no worker runs and none was started by the last results shown.
 

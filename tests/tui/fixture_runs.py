@@ -80,6 +80,35 @@ estimator = "LogisticRegression"
 PINNED_DURATION = 1.5  # seconds, every run (see module docstring)
 JOB_TIMEOUT = 180.0
 
+RUNNING_LOG = """job {id}: train credit_spec.toml
+training credit_spec.toml: experiment credit-risk, dataset credit@1
+candidate 1/3 LogisticRegression: 2 settings x 3 folds
+candidate 2/3 DecisionTreeClassifier: 1 setting x 3 folds
+candidate 3/3 RandomForestClassifier: fold 2 of 3
+"""
+
+
+def add_running_job(store: Store, *, progress: float = 0.6, started_ago: float = 125.0) -> int:
+    """A train job running on another host, part-way through, with a log tail; returns its id.
+
+    Written as a worker elsewhere leaves it: the row, then its progress through
+    `core.jobs.JobContext.progress` (which also beats the heartbeat). Its worker is on
+    another host, so nothing here reaps it or needs a real process, and with the store's
+    fixed clock the heartbeat stays fresh and the duration is always `started_ago`.
+    """
+    from core.jobs import JobContext
+
+    now = store.clock()
+    with store.transaction():
+        job_id = int(store.conn.execute(
+            "INSERT INTO jobs (kind, title, args, state, host, created_at, started_at, heartbeat)"
+            " VALUES ('train', 'train credit_spec.toml', '{}', 'running', 'gpu-box', ?, ?, ?)",
+            (now - started_ago, now - started_ago, now),
+        ).lastrowid)
+        store.conn.execute("UPDATE jobs SET log_tail = ? WHERE id = ?", (RUNNING_LOG.format(id=job_id), job_id))
+    JobContext(store, job_id).progress(progress, "candidate 3/3 RandomForestClassifier, fold 2 of 3")
+    return job_id
+
 
 def build(path: Path) -> None:
     """Create the fixture database at `path` (its folder also holds the job logs)."""

@@ -170,3 +170,61 @@ async def test_t_trains_a_spec_file_as_a_job(runs_app, tmp_path):
             assert (job["id"], job["kind"], job["title"]) == (jobs_before + 1, "train", "train prices.toml")
             cancel_job(store, job["id"])  # the flow is proven; do not spend the shared CPU on the search
         await wait_for_db(f"SELECT 1 FROM jobs WHERE id = ? AND state NOT IN {ACTIVE}", (job["id"],))
+
+
+async def test_r_registers_the_highlighted_run_under_the_name_given(runs_app):
+    from core import registry
+    from tui.widgets.modals import PromptScreen
+
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("enter", "j")  # into the runs, second best
+        await settle(pilot)
+        run_id = run_ids(app)[1]
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        assert str(app.screen.query_one(".dialog-title").content) == f"Register run {run_id} as a model version"
+        assert app.screen.query_one("#model-name").value == "credit-risk"
+        await pilot.press("escape")  # cancelled: nothing registered
+        await settle(pilot)
+        with Store.open(app.db_path) as store:
+            assert registry.list_models(store) == []
+        await pilot.press("r", "end", *"-v2", "enter")
+        await settle(pilot)
+        assert any(f"registered run {run_id} as credit-risk-v2@1" in n.message for n in app._notifications), [n.message for n in app._notifications]
+    with Store.open(app.db_path) as store:
+        (version,) = registry.list_versions(store, "credit-risk-v2")
+        assert (version.version, version.run_id) == (1, run_id)
+        assert store.value("SELECT count(*) FROM audit WHERE action = 'model.register'") == 1
+
+
+async def test_r_with_a_bad_model_name_or_on_a_failed_run_registers_nothing(runs_app):
+    from core import registry
+    from tui.widgets.modals import PromptScreen
+
+    app = runs_app()
+    with Store.open(app.db_path) as store, store.transaction():
+        failed = store.value("SELECT min(id) FROM runs")
+        store.conn.execute("UPDATE runs SET status = 'FAILED', error = 'fixture' WHERE id = ?", (failed,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("r", "ctrl+u", *"bad name!", "enter")
+        await settle(pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1 and "bad name!" in errors[0] and "\n" not in errors[0]
+        runs = app.query_one("#runs", FilterTable)
+        assert str(failed) in runs.shown_keys
+        for _ in runs.shown_keys:
+            if runs.selected_key == str(failed):
+                break
+            await pilot.press("j")
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        assert any(f"Run {failed} is FAILED" in n.message for n in app._notifications)
+    with Store.open(app.db_path) as store:
+        assert registry.list_models(store) == []

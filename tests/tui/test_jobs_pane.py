@@ -11,7 +11,7 @@ from tui.widgets.modals import ConfirmScreen
 from tui.widgets.table import FilterTable
 
 from .conftest import settle
-from .fixture_runs import runs_app  # noqa: F401  (fixture)
+from .fixture_runs import add_running_job, runs_app  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.anyio
 
@@ -76,6 +76,27 @@ async def test_a_job_written_while_the_pane_is_open_appears_and_cancels(runs_app
         with Store.open(app.db_path) as store:
             assert get_job(store, 3)["cancel_requested"] is True
         assert str(table.table.get_row_at(0)[1]) == "running (cancel asked)"
+
+
+async def test_a_running_job_shows_its_progress_duration_and_log_tail(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        with Store.open(app.db_path, clock=app.clock) as store:
+            job_id = add_running_job(store)
+        await pilot.press("5")
+        await settle(pilot)
+        table = app.query_one("#jobs-table", FilterTable)
+        assert table.shown_keys == [str(job_id), "2", "1"] and table.selected_key == str(job_id)
+        row = [str(cell) for cell in table.table.get_row_at(0)]
+        assert row == [str(job_id), "running", progress_bar(0.6), "2m05s", "train credit_spec.toml",
+                       "candidate 3/3 RandomForestClassifier, fold 2 of 3"]
+        assert str(app.query_one("#job-summary").content) == f"job {job_id} · train · running"
+        log = str(app.query_one("#job-log").content)
+        assert log.startswith(f"job {job_id}: train credit_spec.toml") and log.endswith("RandomForestClassifier: fold 2 of 3")
+        app.poll_status()
+        await settle(pilot)
+        assert app.status_line.shown == "1 job running"
 
 
 def test_progress_and_duration_texts():

@@ -7,19 +7,20 @@ import asyncio
 import json
 
 import pytest
+from rich.text import Text
 
 from core import alerts, monitoring
 from core.cli._output import format_value
 from core.store import Store
 from tests.conftest import T0
-from tui.panes.monitor import MonitorView, kpi_values
+from tui.panes.monitor import MonitorView, error_limits, error_rate_kpi, kpi_values
 from tui.widgets.kpi import KpiTile
 from tui.widgets.modals import ConfirmScreen
 from tui.widgets.series import downsample
 from tui.widgets.table import FilterTable
 
 from .conftest import settle
-from .fixture_live import MODEL, live_db, make_live_app  # noqa: F401  (fixtures)
+from .fixture_live import MODEL, NOW, live_db, make_live_app  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.anyio
 
@@ -61,11 +62,12 @@ async def test_tiles_and_drift_table_match_the_latest_window(make_live_app, live
 
 async def test_requests_per_second_counts_the_last_minute_of_the_log(make_live_app, live_db):
     with Store.open(live_db) as store:
-        logged = store.value("SELECT SUM(n_rows) FROM prediction_batches WHERE ts_max >= ? AND ts_min <= ?", (T0 - 60, T0))
+        logged = store.value("SELECT SUM(n_rows) FROM prediction_batches WHERE ts_max >= ? AND ts_min <= ?", (NOW - 60, NOW))
+        first_month = store.value("SELECT SUM(n_rows) FROM prediction_batches WHERE ts_min < ?", (T0 + 86_400,))
     app = make_live_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_monitor(pilot)
-        assert logged > 0
+        assert logged == first_month > 0  # every request of the first month, however they were batched
         assert tile(app, "rate") == f"{logged / 60:,.1f}"
 
 
@@ -147,5 +149,56 @@ def test_downsample_averages_buckets_and_skips_missing():
 
 def test_kpis_of_a_model_without_windows_say_so():
     values = kpi_values(MonitorView(["m"], "m", {"state": "ok"}, "roc_auc"))
-    assert values["state"] == ("OK", "ok")
-    assert values["drifted"] == values["real"] == ("no data", "")
+    assert values["state"] == ("OK", "ok", "")
+    assert values["drifted"] == values["real"] == values["errors"] == ("no data", "", "")
+
+
+def test_error_rate_tile_is_a_percent_with_its_state_as_a_word_above_each_threshold():
+    limits = error_limits({})
+    assert limits == {"max_error_rate_warning": 0.01, "max_error_rate": 0.05}
+    assert error_rate_kpi(None, limits) == ("—", "", "")
+    assert error_rate_kpi(0.0, limits) == ("0.0%", "ok", "")
+    assert error_rate_kpi(0.01, limits) == ("1.0%", "ok", "")  # at the threshold: not above it
+    assert error_rate_kpi(0.0234, limits) == ("2.3%", "warning", "WARNING")
+    assert error_rate_kpi(0.05, limits) == ("5.0%", "warning", "WARNING")
+    assert error_rate_kpi(0.0625, limits) == ("6.2%", "alert", "ALERT")
+    own = error_limits({"max_error_rate_warning": 0.1, "max_error_rate": 0.2, "drift_share": 0.5})
+    assert own == {"max_error_rate_warning": 0.1, "max_error_rate": 0.2}
+    assert error_rate_kpi(0.0625, own) == ("6.2%", "ok", "")
+
+
+async def test_error_rate_tile_shows_what_the_engine_reports(make_live_app, live_db):
+    """Windows may or may not carry error_rate yet (a later engine change adds it): "—" or the percent."""
+    with Store.open(live_db) as store:
+        latest = monitoring.list_windows(store, MODEL, limit=1)[0]
+        limits = error_limits(alerts.rules_for(store, MODEL))
+    app = make_live_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_monitor(pilot)
+        shown = app.query_one("#kpi-errors", KpiTile)
+        assert shown.border_title == "errors"
+        assert (shown.kpi_value, shown.kpi_state, shown.kpi_flag) == error_rate_kpi(latest.get("error_rate"), limits)
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+async def test_a_high_error_rate_turns_the_tile_to_alert_in_words_too(make_live_app, monkeypatch, no_color):
+    listed = monitoring.list_windows
+
+    def with_errors(store, model, *, limit=20):  # type: ignore[no-untyped-def]
+        windows = listed(store, model, limit=limit)
+        windows[0] = {**windows[0], "n_errors": 100, "error_rate": 100 / windows[0]["n_rows"]}
+        return windows
+
+    monkeypatch.setattr(monitoring, "list_windows", with_errors)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_live_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_monitor(pilot)
+        rate = pilot.app.current_pane.view.windows[0]["error_rate"]
+        shown = app.query_one("#kpi-errors", KpiTile)
+        assert rate > 0.05 and shown.kpi_value == f"{rate:.1%}"
+        assert (shown.kpi_state, shown.kpi_flag, Text.from_markup(shown.border_subtitle).plain) == ("alert", "ALERT", "ALERT")
+        assert app.no_color is no_color
+        screen_text = app.export_screenshot().replace("&#160;", " ")
+        assert f">{rate:.1%}<" in screen_text and ">ALERT<" in screen_text.split(f">{rate:.1%}<", 1)[1]

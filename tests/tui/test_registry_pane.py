@@ -82,6 +82,46 @@ async def test_promote_shows_every_gate_then_moves_champion(make_live_app, live_
         assert store.value("SELECT count(*) FROM audit WHERE action = 'model.promote' AND object = 'credit-risk@champion'") == 2
 
 
+async def test_a_in_the_promote_modal_switches_to_challenger_and_y_moves_that_alias(make_live_app, live_db):
+    with Store.open(live_db) as store:
+        expected = evaluate_gates(store, registry.resolve(store, f"{MODEL}@2"), "challenger")
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("j", "p")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PromoteScreen) and screen.choice.alias == "champion"
+        assert "a: show the gates of challenger instead" in str(screen.query_one("#promote-notes").content)
+        await pilot.press("a")
+        assert screen.choice.alias == "challenger"
+        assert str(screen.query_one("#promote-title").content) == f"Promote {MODEL}@2 to challenger?"
+        assert "challenger moves which is free now" in str(screen.query_one("#promote-summary").content)
+        gates = screen.query_one("#promote-gates")
+        assert [str(gates.get_row_at(i)[1]) for i in range(gates.row_count)] == [g.name for g in expected]
+        await pilot.press("y")
+        await settle(pilot)
+        assert cells(app, "model-versions", 1) == ["[champion]", "[challenger]"]
+    assert champion(live_db) == 1
+    with Store.open(live_db) as store:
+        assert registry.alias_holder(store, MODEL, "challenger").version == 2
+        assert store.value("SELECT count(*) FROM audit WHERE action = 'model.promote' AND object = 'credit-risk@challenger'") == 1
+
+
+async def test_promote_offers_only_the_aliases_a_version_does_not_hold(make_live_app, live_db):
+    app = make_live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_registry(app, pilot)
+        await pilot.press("p")  # v1 holds champion: only challenger is offered
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PromoteScreen) and [c.alias for c in screen._choices] == ["challenger"]
+        assert "a: show" not in str(screen.query_one("#promote-notes").content)
+        await pilot.press("a", "n")
+        await settle(pilot)
+        assert not isinstance(app.screen, PromoteScreen)
+
+
 async def test_a_failing_gate_cannot_be_confirmed_and_changes_nothing(make_live_app, live_db):
     (live_db.parent / "pitboard.toml").write_text(
         (live_db.parent / "pitboard.toml").read_text() + "\n[models]\nmin_metrics = {roc_auc = 0.99}\n")

@@ -124,3 +124,20 @@ async def test_palette_offers_the_shown_panes_actions(make_app):
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.query_one("OptionList").option_count == 3  # the version chooser of `v`
+
+
+def test_the_heap_is_frozen_after_each_burst_of_imports_only(make_app, monkeypatch):
+    import gc
+    import sys
+    import types
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    app = make_app()
+    app.freeze_imported()
+    app.freeze_imported()  # nothing imported since: nothing to do
+    assert calls == ["collect", "freeze"]
+    monkeypatch.setitem(sys.modules, "pitboard_test_imported_later", types.ModuleType("pitboard_test_imported_later"))
+    app.freeze_imported()
+    assert calls == ["collect", "freeze", "collect", "freeze"]

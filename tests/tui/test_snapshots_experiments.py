@@ -8,8 +8,22 @@ from __future__ import annotations
 
 import pytest
 
-from .fixture_runs import runs_app  # noqa: F401  (fixture)
+from core.store import Store
+
+from .conftest import settle
+from .fixture_runs import add_running_job, runs_app  # noqa: F401  (fixture)
 from .test_snapshots import SIZES, keys
+
+
+async def running_job(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The Jobs pane with a job 60% through, as a worker on another host leaves it."""
+    await settle(pilot)
+    with Store.open(pilot.app.db_path, clock=pilot.app.clock) as store:
+        add_running_job(store)
+    pilot.app.poll_status()
+    await pilot.press("5")
+    await settle(pilot)
+
 
 SCENES = {
     "experiments": keys("2"),
@@ -19,8 +33,10 @@ SCENES = {
     "run_regressor": keys("2", "j", "enter", "enter"),
     "compare": keys("2", "enter", "space", "j", "space", "c"),
     "train_modal": keys("2", "t"),
+    "register_modal": keys("2", "enter", "r"),
     "jobs": keys("5"),
     "jobs_finished": keys("5", "j"),
+    "jobs_running": running_job,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import PitboardError
 from tui.panes.base import Pane
 
 
@@ -14,3 +15,11 @@ def pane_classes() -> list[type[Pane]]:
     from tui.panes.registry import RegistryPane
 
     return [DataPane, ExperimentsPane, RegistryPane, MonitorPane, JobsPane]
+
+
+def check_pane(name: str) -> str:
+    """`name` when it names a pane (`pitboard --pane NAME`); else a one-line error naming the valid ones."""
+    names = [cls.pane_id for cls in pane_classes()]
+    if name not in names:
+        raise PitboardError(f"--pane {name!r}: no such pane; valid: {', '.join(names)}")
+    return name

@@ -1,5 +1,13 @@
 """What every pane shares: its identity, activation, and an empty state that names the
-command that would fill it (never placeholder data)."""
+command that would fill it (never placeholder data).
+
+A pane's keys are bindings of the pane, so they apply only while focus is inside it. When
+a pane shows its empty state its tables are hidden and nothing inside could take focus:
+the pane itself then takes it (`allow_focus`), so the keys that still make sense there
+(`EMPTY_ACTIONS`, e.g. `t` train in an empty Experiments pane) keep working and stay in
+the footer, and every other key of the pane is withdrawn (`check_action`) rather than
+shown and doing nothing.
+"""
 
 from __future__ import annotations
 
@@ -32,15 +40,45 @@ class Pane(Vertical):
     title: ClassVar[str]
     key: ClassVar[str]  # the default key that shows it, for the pane bar
     empty_text: ClassVar[str]  # what fills this pane, shown while it has nothing to show
+    EMPTY_ACTIONS: ClassVar[frozenset[str]] = frozenset()  # the pane's actions that work with nothing shown
 
     def __init__(self) -> None:
         super().__init__(id=self.pane_id, classes="pane")
+        self.shows_empty = False
 
     def activate(self) -> None:
         """Called each time the pane is shown: focus its first widget and reload its data."""
-        first = next((widget for widget in self.screen.focus_chain if self in widget.ancestors), None)
+        first = next((widget for widget in self.screen.focus_chain if self in widget.ancestors_with_self), None)
         self.screen.set_focus(first)
         self.reload()
+
+    def allow_focus(self) -> bool:
+        """The pane takes focus itself only while its empty state leaves nothing else to focus."""
+        return self.shows_empty
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An empty pane offers only the actions that work without rows."""
+        return not self.shows_empty or action in self.EMPTY_ACTIONS
+
+    def show_empty(self, empty: bool) -> None:
+        """Show the empty state (`empty`) or the pane's content, keeping the focus in the pane.
+
+        Focus moves in this same call, before Textual would move it off a hidden table on
+        a later refresh: the footer then never shows the keys of a widget that is gone.
+        """
+        self.query_one(f"#{self.pane_id}-empty").display = empty
+        self.query_one(f"#{self.pane_id}-main").display = not empty
+        if empty == self.shows_empty:
+            return
+        self.shows_empty = empty
+        focused = self.screen.focused
+        if empty and self.app.current_pane is self and (focused is None or self in focused.ancestors):
+            self.screen.set_focus(self)
+        self.refresh_bindings()
+
+    def focus_is_free(self) -> bool:
+        """Whether the pane may put the focus on its first table: nothing, or the pane itself, has it."""
+        return self.screen.focused in (None, self)
 
     def reload(self) -> None:
         """Start reading this pane's data (in a thread worker)."""

@@ -104,14 +104,13 @@ class DataPane(Pane):
 
     def _show_versions(self, versions: list[Any]) -> None:
         self.versions = versions
-        self.query_one("#data-empty").display = not versions
-        self.query_one("#data-main").display = bool(versions)
+        self.show_empty(not versions)
         table = self.query_one("#versions", FilterTable)
         table.set_rows(
             ("version", "rows", "cols"),
             ((str(dv.id), (dv.ref, f"{dv.n_rows:,}", str(dv.n_columns))) for dv in versions),
         )
-        if versions and self.screen.focused is None:
+        if versions and self.focus_is_free():
             table.table.focus()
 
     @on(FilterTable.Highlighted, "#versions")

@@ -3,8 +3,9 @@
 The run filter takes the syntax of `pitboard runs list --filter` (core.run_filter) and
 is applied by `core.runs.list_runs` itself; a filter it rejects is shown in the pane, with
 the caret under the fault, and the table keeps its last good rows. `enter` opens a run,
-`space` marks runs for `c` compare, and `t` starts training a spec file as a job, so the
-app never waits on a search.
+`space` marks runs for `c` compare, `r` registers the highlighted run as the next version
+of a model (named in a modal, like `pitboard model register RUN --name NAME`), and `t`
+starts training a spec file as a job, so the app never waits on a search.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ class ExperimentsPane(Pane):
         bind("exp_compare", "compare", "Compare marked"),
         bind("exp_train", "train", "Train a spec"),
         bind("exp_filter", "focus_filter", "Run filter"),
+        bind("exp_register", "register", "Register run"),
     ]
+    EMPTY_ACTIONS = frozenset({"train"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -100,8 +103,7 @@ class ExperimentsPane(Pane):
             self.app.call_from_thread(self._show_experiments, found)
 
     def _show_experiments(self, found: list[dict[str, Any]]) -> None:
-        self.query_one("#experiments-empty").display = not found
-        self.query_one("#experiments-main").display = bool(found)
+        self.show_empty(not found)
         table = self.query_one("#experiments-table", FilterTable)
         table.set_rows(
             ("experiment", "runs", "failed"),
@@ -109,7 +111,7 @@ class ExperimentsPane(Pane):
              for row in found),
         )
         self.load_runs(table.selected_key, self.run_filter)
-        if found and self.screen.focused is None:
+        if found and self.focus_is_free():
             table.table.focus()
 
     @on(FilterTable.Highlighted, "#experiments-table")
@@ -216,8 +218,43 @@ class ExperimentsPane(Pane):
                                title=f"train {spec.source}")
         self.app.call_from_thread(self.notify, f"Started job {job_id}: train {spec.source}. Follow it in the Jobs pane (5).")
 
+    def _highlighted_run(self) -> dict[str, Any] | None:
+        key = self.query_one("#runs", FilterTable).selected_key
+        return next((run for run in self.runs if str(run["id"]) == key), None)
+
+    def action_register(self) -> None:
+        from tui.widgets.modals import PromptScreen
+
+        run = self._highlighted_run()
+        if run is None:
+            self.notify("No run selected: open an experiment's runs first.", severity="warning")
+            return
+        if run["status"] != "FINISHED":
+            self.notify(f"Run {run['id']} is {run['status']}: only FINISHED runs can be registered.", severity="warning")
+            return
+        run_id = run["id"]
+        self.app.push_screen(
+            PromptScreen(f"Register run {run_id} as a model version", run["experiment"], placeholder="model name",
+                         input_id="model-name",
+                         hint=f"Run {run_id} becomes the next version of the model named here (a new model if none"
+                              " has that name). enter registers, escape cancels."),
+            lambda name: name is not None and self.run_register(run_id, name),
+        )
+
+    @work(thread=True, exclusive=True, group="experiments-register")
+    def run_register(self, run_id: int, name: str) -> None:
+        from core.registry import register
+
+        self.run_engine_action(
+            lambda store: f"registered run {run_id} as {register(store, run_id, name).ref}; see the Registry pane (3)",
+            reload=False)
+
     def palette_actions(self) -> list[PaletteAction]:
         actions = [PaletteAction("Train a spec file as a job", "key t", self.action_train)]
+        run = self._highlighted_run()
+        if run is not None:
+            actions.append(PaletteAction(f"Register run {run['id']} as a model version", "model register (key r)",
+                                         self.action_register))
         if len(self.marked) >= 2:
             actions.append(PaletteAction(f"Compare {len(self.marked)} marked runs", "runs compare (key c)", self.action_compare))
         return actions

@@ -113,14 +113,13 @@ class JobsPane(Pane):
 
     def _show(self, jobs: list[dict[str, Any]], detail: dict[str, Any] | None, now: float) -> None:
         self.jobs = jobs
-        self.query_one("#jobs-empty").display = not jobs
-        self.query_one("#jobs-main").display = bool(jobs)
+        self.show_empty(not jobs)
         rows = [(str(job["id"]), job_cells(job, now)) for job in jobs]
         table = self.query_one("#jobs-table", FilterTable)
         if rows != self._shown_rows:
             self._shown_rows = rows
             table.set_rows(JOB_COLUMNS, rows)
-            if jobs and self.screen.focused is None:
+            if jobs and self.focus_is_free():
                 table.table.focus()
         if detail is not None and str(detail["id"]) == table.selected_key:
             self._show_detail(detail)
@@ -171,4 +170,6 @@ class JobsPane(Pane):
         self.app.call_from_thread(self.reload)
 
     def palette_actions(self) -> list[PaletteAction]:
+        if not self.jobs:
+            return []
         return [PaletteAction("Cancel the selected job", "jobs cancel (key x)", self.action_cancel)]

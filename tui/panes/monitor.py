@@ -37,7 +37,11 @@ RATE_SECONDS = 60.0  # requests/s is the rows logged over this last stretch of t
 MAX_WINDOWS = 500  # windows read for the trends (downsampled to the plot width)
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow"}
 STATE_WORDS = {"ok": "OK", "warning": "WARNING", "alert": "ALERT"}
-KPIS = ("state", "rate", "p95", "drifted", "real", "estimated")
+KPIS = ("state", "rate", "p95", "errors", "drifted", "real", "estimated")
+# The error-rate tile's thresholds when the model's `[alerts]` rules do not carry them
+# (an engine from before core.alerts had these keys); the same values as its defaults.
+ERROR_RATE_LIMITS = {"max_error_rate_warning": 0.01, "max_error_rate": 0.05}
+NO_VALUE = "—"
 
 
 @dataclass
@@ -52,6 +56,7 @@ class MonitorView:
     features: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     rate: float = 0.0
+    error_limits: dict[str, float] = field(default_factory=lambda: dict(ERROR_RATE_LIMITS))
 
 
 def read_view(store: Store, model: str | None) -> MonitorView:
@@ -73,25 +78,46 @@ def read_view(store: Store, model: str | None) -> MonitorView:
     return MonitorView(
         models, model, monitoring.status(store, model), champion.info.get("primary_metric"), windows,
         monitoring.window_features(store, windows[0]["id"]) if windows else [],
-        alerts.list_alerts(store, model=model), logged / RATE_SECONDS,
+        alerts.list_alerts(store, model=model), logged / RATE_SECONDS, error_limits(alerts.rules_for(store, model)),
     )
 
 
-def kpi_values(view: MonitorView) -> dict[str, tuple[str, str]]:
-    """Each tile's (value, state); estimated values say so, missing ones say why."""
+def error_limits(rules: dict[str, Any]) -> dict[str, float]:
+    """The error-rate thresholds of a model's `[alerts]` rules, or their defaults while the rules lack them."""
+    return {name: float(rules.get(name, default)) for name, default in ERROR_RATE_LIMITS.items()}
+
+
+def error_rate_kpi(rate: float | None, limits: dict[str, float]) -> tuple[str, str, str]:
+    """The error-rate tile's (value, state, flag): a percent, its state by the thresholds, and
+    the state as a word for the tile's border, so it reads without colour."""
+    if rate is None:
+        return NO_VALUE, "", ""
+    if rate > limits["max_error_rate"]:
+        state = "alert"
+    elif rate > limits["max_error_rate_warning"]:
+        state = "warning"
+    else:
+        state = "ok"
+    return f"{rate:.1%}", state, "" if state == "ok" else STATE_WORDS[state]
+
+
+def kpi_values(view: MonitorView) -> dict[str, tuple[str, str, str]]:
+    """Each tile's (value, state, flag); estimated values say so, missing ones say why."""
     state = view.status.get("state", "ok")
     latest = view.windows[0] if view.windows else None
-    values = {"state": (STATE_WORDS[state], state), "rate": (f"{view.rate:,.1f}", "")}
+    values = {"state": (STATE_WORDS[state], state, ""), "rate": (f"{view.rate:,.1f}", "", "")}
     if latest is None:
-        return {**values, **dict.fromkeys(("p95", "drifted", "real", "estimated"), ("no data", ""))}
+        return {**values, **dict.fromkeys(("p95", "errors", "drifted", "real", "estimated"), ("no data", "", ""))}
     p95 = latest.get("latency_p95")
-    values["p95"] = (f"{p95:,.1f} ms" if p95 is not None else "batch", "")
+    values["p95"] = (f"{p95:,.1f} ms" if p95 is not None else "batch", "", "")
+    # .get: windows gained n_errors/error_rate in a later engine change; older ones show "—"
+    values["errors"] = error_rate_kpi(latest.get("error_rate"), view.error_limits)
     drifted = latest["n_drifted"]
-    values["drifted"] = (f"{drifted}/{latest['n_features']}", "alert" if drifted else "ok")
+    values["drifted"] = (f"{drifted}/{latest['n_features']}", "alert" if drifted else "ok", "")
     real = latest["metrics"].get(view.metric)
     estimated = latest["estimated"].get(view.metric)
-    values["real"] = (format_value(real) if real is not None else "no labels", "")
-    values["estimated"] = (f"~{format_value(estimated)}" if estimated is not None else "n/a", "")
+    values["real"] = (format_value(real) if real is not None else "no labels", "", "")
+    values["estimated"] = (f"~{format_value(estimated)}" if estimated is not None else "n/a", "", "")
     return values
 
 
@@ -183,23 +209,18 @@ class MonitorPane(Pane):
         if view == self.view:
             return  # nothing changed: nothing is redrawn
         self.view = view
-        self.query_one("#monitor-empty").display = not view.models
-        self.query_one("#monitor-main").display = bool(view.models)
-        if not view.models and self.screen.focused is not None and self in self.screen.focused.ancestors:
-            # Drop focus now rather than leave Textual to move it off the hidden table on a
-            # later refresh: an empty pane has no actions, and the footer must not flicker.
-            self.screen.set_focus(None)
+        self.show_empty(not view.models)
         if view.model is None:
             return
         self.model = view.model
         self._show_line(view)
-        # short labels: six tiles share 80 columns; "~" marks the estimated value too
-        labels = {"state": "state", "rate": "req/s", "p95": "p95", "drifted": "drifted",
+        # short labels: seven tiles share 80 columns; "~" marks the estimated value too
+        labels = {"state": "state", "rate": "req/s", "p95": "p95", "errors": "errors", "drifted": "drifted",
                   "real": view.metric or "metric", "estimated": "est."}
-        for kpi, (value, state) in kpi_values(view).items():
+        for kpi, (value, state, flag) in kpi_values(view).items():
             tile = self.query_one(f"#kpi-{kpi}", KpiTile)
-            tile.border_title = labels[kpi]
-            tile.show(value, state)
+            tile.set_label(labels[kpi])
+            tile.show(value, state, flag)
         self.query_one("#drift-table", FilterTable).set_rows(
             ("feature", "verdict", "test", "statistic", "p-value", "PSI", "missing"),
             ((f["feature"], _feature_cells(f)) for f in sorted(view.features, key=lambda f: (not f["drifted"], f["feature"]))),
@@ -209,7 +230,7 @@ class MonitorPane(Pane):
             ((str(a["id"]), _alert_cells(a)) for a in view.alerts),
         )
         self._show_trends()
-        if self.screen.focused is None:
+        if self.focus_is_free():
             self.query_one("#drift-table", FilterTable).table.focus()
 
     def _show_line(self, view: MonitorView) -> None:
@@ -222,7 +243,9 @@ class MonitorPane(Pane):
         waiting = status.get("challenger_waiting")
         if waiting:
             text.append(f" · challenger v{waiting['version']} waiting", style="bold yellow")
-        self.query_one("#monitor-line", Static).update(text)
+        line = self.query_one("#monitor-line", Static)
+        if text != line.content:  # an update asks for a relayout: only when the line changed
+            line.update(text)
 
     def _show_trends(self) -> None:
         if self.view is None:
@@ -233,10 +256,11 @@ class MonitorPane(Pane):
         plots = pane.query(SeriesPlot)
         if not plots:
             pane.mount(SeriesPlot(id="trends-plot"))
-            self.query_one("#trends-note").display = False
             self.call_after_refresh(self._show_trends)
             return
-        plots.first().show(f"{self.view.model}: drift share and {self.view.metric} per window", *series(self.view))
+        plot = plots.first()
+        plot.show(f"{self.view.model} per window", *series(self.view))
+        self.query_one("#trends-note", Static).update(plot.key)
 
     # -- actions ---------------------------------------------------------------------
 

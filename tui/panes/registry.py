@@ -2,7 +2,8 @@
 selected version its metrics and lineage, the alias history and the model card.
 
 Actions call the same engine as `pitboard model ...`: `p` evaluates the promotion gates in
-a worker and shows them all in a modal before `core.gates.promote` moves `champion`; `r`
+a worker and shows them all in a modal before `core.gates.promote` moves `champion` (or,
+chosen in the modal, `challenger`, like `pitboard model promote --to`); `r`
 rolls `champion` back after a confirmation; `b` builds a bundle as a `package` job (it
 shows up in the Jobs pane); `s` starts `pitboard serve NAME@champion` as a detached
 process and shows its URL (see `tui/serve.py`).
@@ -31,6 +32,7 @@ from tui.widgets.modals import ConfirmScreen
 from tui.widgets.table import FilterTable
 
 CHAMPION = "champion"
+PROMOTE_TO = (CHAMPION, "challenger")  # the aliases the promote modal offers, the default first
 BUNDLES = "bundles"  # folder beside the database where `b` writes bundles
 
 
@@ -85,6 +87,7 @@ class RegistryPane(Pane):
         self.versions: list[Any] = []
         self.detail: VersionDetail | None = None
         self.served: Any = None  # the last service `s` started (tui.serve.Started)
+        self._card_shown = ""
 
     def compose(self) -> ComposeResult:
         yield EmptyState(Text(self.empty_text), id="registry-empty")
@@ -116,17 +119,12 @@ class RegistryPane(Pane):
 
     def _show_versions(self, versions: list[Any]) -> None:
         self.versions = versions
-        self.query_one("#registry-empty").display = not versions
-        self.query_one("#registry-main").display = bool(versions)
-        if not versions and self.screen.focused is not None and self in self.screen.focused.ancestors:
-            # Drop focus now rather than leave Textual to move it off the hidden table on a
-            # later refresh: an empty pane has no actions, and the footer must not flicker.
-            self.screen.set_focus(None)
+        self.show_empty(not versions)
         table = self.query_one("#model-versions", FilterTable)
         table.set_rows(("version", "aliases", "score"), (
             (str(mv.id), (mv.ref, badges(mv.aliases), _primary(mv))) for mv in versions
         ))
-        if versions and self.screen.focused is None:
+        if versions and self.focus_is_free():
             table.table.focus()
         self._load_selected(force=True)
 
@@ -156,6 +154,8 @@ class RegistryPane(Pane):
     # -- showing ---------------------------------------------------------------------
 
     def _show_detail(self, detail: VersionDetail) -> None:
+        if detail == self.detail:
+            return  # read again on a reload and unchanged: redrawing the card is a pane switch's main cost
         self.detail = detail
         mv, described = detail.version, detail.described
         self.query_one("#version-line", Static).update(Text.assemble(
@@ -168,7 +168,21 @@ class RegistryPane(Pane):
             ("when", "alias", "action", "from", "to", "by", "reason"),
             ((str(entry["id"]), _history_cells(entry)) for entry in reversed(detail.history)),
         )
-        self.query_one("#model-card", Markdown).update(detail.card)
+        self._show_card()
+
+    @on(TabbedContent.TabActivated, "#registry-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        self._show_card()
+
+    def _show_card(self) -> None:
+        """The model card is rendered only while its tab is shown: as Markdown it is about a
+        hundred widgets, which every switch to this pane would otherwise restyle."""
+        shown = self.query_one("#registry-tabs", TabbedContent).active == "card"
+        card = self.detail.card if shown and self.detail is not None else ""
+        if card != self._card_shown:
+            self._card_shown = card
+            self.query_one("#model-card", Markdown).update(card)
 
     # -- actions ---------------------------------------------------------------------
 
@@ -193,36 +207,42 @@ class RegistryPane(Pane):
 
     @work(thread=True, exclusive=True, group="registry-gates")
     def evaluate_gates(self, ref: str) -> None:
+        """The gates of every alias in PROMOTE_TO that `ref` does not hold yet, for the modal."""
         from core import gates, registry
+        from tui.screens.promote import AliasGates
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             try:
                 candidate = registry.resolve(store, ref)
-                holder = registry.alias_holder(store, candidate.name, CHAMPION)
-                if holder is not None and holder.id == candidate.id:
-                    raise PitboardError(f"{ref} already holds {CHAMPION}")
-                results = gates.evaluate_gates(store, candidate, CHAMPION)
+                choices = []
+                for alias in PROMOTE_TO:
+                    holder = registry.alias_holder(store, candidate.name, alias)
+                    if holder is None or holder.id != candidate.id:
+                        choices.append(AliasGates(alias, holder.ref if holder else None,
+                                                  gates.evaluate_gates(store, candidate, alias)))
+                if not choices:
+                    raise PitboardError(f"{ref} already holds {' and '.join(PROMOTE_TO)}")
             except PitboardError as error:
                 self.app.call_from_thread(self.notify, str(error), severity="error")
                 return
-        self.app.call_from_thread(self._ask_promote, ref, holder.ref if holder else None, results)
+        self.app.call_from_thread(self._ask_promote, ref, choices)
 
-    def _ask_promote(self, ref: str, holder: str | None, results: list[Any]) -> None:
+    def _ask_promote(self, ref: str, choices: list[Any]) -> None:
         from tui.screens.promote import PromoteScreen
 
-        self.app.push_screen(PromoteScreen(ref, CHAMPION, holder, results),
-                             lambda confirmed: confirmed and self.run_promote(ref))
+        self.app.push_screen(PromoteScreen(ref, choices), lambda alias: alias is not None and self.run_promote(ref, alias))
 
     @work(thread=True, exclusive=True, group="registry-action")
-    def run_promote(self, ref: str) -> None:
+    def run_promote(self, ref: str, alias: str) -> None:
         from core.gates import promote
 
         def act(store: Store) -> str:
-            promotion = promote(store, ref, CHAMPION, reason="promoted from the app")
+            promotion = promote(store, ref, alias, reason="promoted from the app")
             if promotion.moved is None:
                 failed = ", ".join(g.name for g in promotion.gates if not g.passed)
                 raise PitboardError(f"{ref}: gates failed when promoting: {failed}")
-            return f"{ref} is now {CHAMPION} (was v{promotion.moved['from']})"
+            was = promotion.moved["from"]
+            return f"{ref} is now {alias}" + (f" (was v{was})" if was is not None else "")
 
         self.run_engine_action(act)
 
@@ -288,7 +308,7 @@ class RegistryPane(Pane):
             return []
         mv = self.detail.version
         return [
-            PaletteAction(f"Promote {mv.ref} to {CHAMPION}", "model promote (key p)", self.action_promote),
+            PaletteAction(f"Promote {mv.ref} (champion or challenger)", "model promote (key p)", self.action_promote),
             PaletteAction(f"Roll back {mv.name}@{CHAMPION}", "model rollback (key r)", self.action_rollback),
             PaletteAction(f"Package {mv.ref} as a bundle", "model package (key b)", self.action_bundle),
             PaletteAction(f"Serve {mv.name}@{CHAMPION}", "serve (key s)", self.action_serve),

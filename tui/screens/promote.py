@@ -1,14 +1,17 @@
 """The promote modal: every gate with its value, threshold and verdict, before confirming.
 
 The gates are evaluated (side-effect free, `core.gates.evaluate_gates`) in a worker before
-this screen opens, so the user sees exactly what `promote` will check. Confirming is
-offered only when every gate passes: a forced promotion needs a reason and stays a CLI
-action (`pitboard model promote --force --reason`), where the reason is typed on purpose.
+this screen opens, for each alias the version could take (`champion`, `challenger`), so
+the user sees exactly what `promote` will check and `a` switches the alias without waiting
+on the engine. Confirming is offered only when every gate of the shown alias passes: a
+forced promotion needs a reason and stays a CLI action (`pitboard model promote --force
+--reason`), where the reason is typed on purpose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -27,48 +30,84 @@ def verdict_text(passed: bool) -> Text:
     return Text("PASS", style="bold green") if passed else Text("FAIL", style="bold red")
 
 
-class PromoteScreen(ModalScreen[bool]):
-    """Show the gates of moving `alias` to `candidate`; returns True when confirmed."""
+@dataclass(frozen=True)
+class AliasGates:
+    """The gates of moving `alias` to the candidate; `holder` is the ref holding `alias` now."""
+
+    alias: str
+    holder: str | None
+    gates: Sequence[Any]  # core.gates.GateResult
+
+    @property
+    def passed(self) -> bool:
+        return all(gate.passed for gate in self.gates)
+
+
+class PromoteScreen(ModalScreen[str | None]):
+    """Show the gates of moving an alias to `candidate`; returns the alias when confirmed."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Promote"),
         Binding("n,escape", "answer(False)", "Cancel"),
+        Binding("a", "next_alias", "Other alias"),
     ]
 
-    def __init__(self, candidate: str, alias: str, holder: str | None, gates: Sequence[Any]) -> None:
-        """`gates` are `core.gates.GateResult`s; `holder` is the ref holding `alias` now."""
+    def __init__(self, candidate: str, choices: Sequence[AliasGates]) -> None:
+        """`choices`: one per alias the candidate could take, the first shown first."""
         super().__init__()
         self._candidate = candidate
-        self._alias = alias
-        self._holder = holder
-        self._gates = list(gates)
+        self._choices = list(choices)
+        self._shown = 0
+
+    @property
+    def choice(self) -> AliasGates:
+        return self._choices[self._shown]
 
     @property
     def passed(self) -> bool:
-        return all(gate.passed for gate in self._gates)
+        return self.choice.passed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog promote"):
-            yield Label(f"Promote {self._candidate} to {self._alias}?", classes="dialog-title")
-            moves = f"from {self._holder}" if self._holder else "which is free now"
-            failed = sum(not gate.passed for gate in self._gates)
-            summary = (f"All {len(self._gates)} gates pass: {self._alias} moves {moves}." if self.passed else
-                       f"{failed} of {len(self._gates)} gates FAIL: {self._alias} stays where it is.")
-            yield Static(summary, id="promote-summary", classes="dialog-body")
+            yield Label("", id="promote-title", classes="dialog-title")
+            yield Static("", id="promote-summary", classes="dialog-body")
             table: DataTable = DataTable(cursor_type="row", id="promote-gates")
             table.add_columns("verdict", "gate", "value", "threshold")
-            for gate in self._gates:
-                table.add_row(verdict_text(gate.passed), gate.name, format_value(gate.value), format_value(gate.threshold))
             yield table
-            notes = [f"{gate.name}: {gate.message}" for gate in self._gates if gate.message]
-            yield Static("\n".join(notes), id="promote-notes", classes="dialog-hint")
+            yield Static("", id="promote-notes", classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Promote (y)", id="confirm", variant="warning", disabled=not self.passed)
+                yield Button("Promote (y)", id="confirm", variant="warning")
                 yield Button("Cancel (n)", id="cancel")
 
+    def on_mount(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        choice = self.choice
+        self.query_one("#promote-title", Label).update(f"Promote {self._candidate} to {choice.alias}?")
+        moves = f"from {choice.holder}" if choice.holder else "which is free now"
+        failed = sum(not gate.passed for gate in choice.gates)
+        self.query_one("#promote-summary", Static).update(
+            f"All {len(choice.gates)} gates pass: {choice.alias} moves {moves}." if choice.passed else
+            f"{failed} of {len(choice.gates)} gates FAIL: {choice.alias} stays where it is.")
+        table = self.query_one("#promote-gates", DataTable)
+        table.clear()
+        for gate in choice.gates:
+            table.add_row(verdict_text(gate.passed), gate.name, format_value(gate.value), format_value(gate.threshold))
+        notes = [f"{gate.name}: {gate.message}" for gate in choice.gates if gate.message]
+        following = self._choices[(self._shown + 1) % len(self._choices)]
+        if following is not choice:
+            notes.append(f"a: show the gates of {following.alias} instead")
+        self.query_one("#promote-notes", Static).update("\n".join(notes))
+        self.query_one("#confirm", Button).disabled = not choice.passed
+
+    def action_next_alias(self) -> None:
+        self._shown = (self._shown + 1) % len(self._choices)
+        self._show()
+
     def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer and self.passed)
+        self.dismiss(self.choice.alias if answer and self.passed else None)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm" and self.passed)
+        self.action_answer(event.button.id == "confirm")

@@ -1,4 +1,4 @@
-"""Modal screens shared by every pane: help, confirmation, and choosing one item.
+"""Modal screens shared by every pane: help, confirmation, choosing one item, and one line of text.
 
 `ConfirmScreen` is the gate in front of anything that changes the registry or deletes:
 it states what will happen and returns True only on an explicit `y` or the confirm button.
@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -107,3 +107,35 @@ class ChooseScreen(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line (a path, a name) prefilled with `value`; `enter` returns it stripped
+    (None when empty), `escape` cancels. The hint says what `enter` will do."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, value: str, *, hint: str, placeholder: str = "", input_id: str = "prompt") -> None:
+        super().__init__()
+        self._title = title
+        self._value = value
+        self._hint = hint
+        self._placeholder = placeholder
+        self._input_id = input_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog prompt"):
+            yield Label(self._title, classes="dialog-title")
+            yield Input(self._value, placeholder=self._placeholder, id=self._input_id)
+            yield Static(self._hint, classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False  # no redraws twice a second over SSH
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)

@@ -3,6 +3,10 @@
 The filter narrows the rows the table holds (for the Data pane's preview: the current
 page), matching any cell, case-insensitively. `/` opens the filter line under the table,
 `enter` keeps the filter and returns to the table, `escape` clears it.
+
+Panes reload every time they are shown and the live ones every second, mostly to find the
+same rows: `set_rows` then leaves the table alone, since rebuilding and redrawing it is
+most of what a pane switch would cost, and sends nothing over a slow link.
 """
 
 from __future__ import annotations
@@ -24,6 +28,13 @@ Cell = str | Text
 
 
 MAX_COLUMN_WIDTH = 40
+
+
+def _cell_key(cell: Cell) -> object:
+    """What a cell shows, style included (rich's Text equality ignores the base style)."""
+    if isinstance(cell, Text):
+        return (cell.plain, str(cell.style), cell.justify, tuple(cell.spans))
+    return cell
 
 
 def _widths(headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]]) -> list[int]:
@@ -90,6 +101,7 @@ class FilterTable(Vertical):
         super().__init__(id=id, classes=classes)
         self._headers: list[str] = []
         self._all_rows: list[tuple[str, Sequence[Cell]]] = []
+        self._shown_key: object = None
         self._announced: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -105,10 +117,41 @@ class FilterTable(Vertical):
         return self.query_one(FilterLine).value
 
     def set_rows(self, columns: Sequence[str], rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
-        """Replace the table's content; rows are (key, cells). The cursor stays on the same key."""
-        self._headers = list(columns)
-        self._all_rows = list(rows)
+        """Replace the table's content; rows are (key, cells). The cursor stays on the same key.
+
+        The same columns and rows as shown already change nothing (see the module docstring).
+        """
+        headers, all_rows = list(columns), list(rows)
+        shown = (tuple(headers), tuple((key, tuple(map(_cell_key, cells))) for key, cells in all_rows))
+        if shown == self._shown_key:
+            return
+        previous, self._shown_key = self._shown_key, shown
+        if self._can_update_in_place(previous, headers, all_rows):
+            self._update_in_place(previous, all_rows)
+            return
+        self._headers, self._all_rows = headers, all_rows
         self._show()
+
+    def _can_update_in_place(self, previous: object, headers: list[str],
+                             rows: list[tuple[str, Sequence[Cell]]]) -> bool:
+        """Same columns, same rows in the same order, no filter, widths that still fit: a live
+        table (a running job's duration, a model's request rate) only changed some cells."""
+        if previous is None or self.filter_text:
+            return False
+        old_headers, old_rows = previous  # type: ignore[misc]
+        return (tuple(headers) == old_headers and [key for key, _ in rows] == [key for key, _ in old_rows]
+                and _widths(headers, rows) == _widths(self._headers, self._all_rows))
+
+    def _update_in_place(self, previous: object, rows: list[tuple[str, Sequence[Cell]]]) -> None:
+        """Rewrite only the cells that changed; the table keeps its cursor and scroll."""
+        _, old_rows = previous  # type: ignore[misc]
+        table = self.table
+        columns = list(table.columns)
+        for (key, cells), (_, old_cells) in zip(rows, old_rows):
+            for column, cell, old in zip(columns, cells, old_cells):
+                if _cell_key(cell) != old:
+                    table.update_cell(key, column, cell)
+        self._all_rows = rows
 
     def _show(self) -> None:
         table = self.table
