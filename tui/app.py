@@ -11,6 +11,9 @@ collection scanning them all stopped the event loop for 90-130 ms, in the middle
 switch or a refresh (benchmarks/tui_responsiveness.py). The young generations are collected
 just before each freeze (about a millisecond), so little garbage is frozen with them; what
 is (cycles already in the oldest generation) is a bounded loss, once per burst of imports.
+
+Once the first screen is up, a thread worker imports what the other panes' workers will
+need (`PRELOAD`), so the first visit of a pane does not wait for its modules to load.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ from tui.widgets.modals import HelpScreen
 from tui.widgets.table import FilterTable
 
 STATUS_SECONDS = 1.0
+PRELOAD = ("pandas", "plotext", "core.datasets", "core.validation", "core.runs", "core.registry", "core.gates",
+           "core.packaging", "core.modelcard", "core.monitoring", "core.alerts", "core.jobs",
+           "tui.widgets.histogram", "tui.widgets.series", "tui.widgets.run_plots")
+"""Modules the panes import in their workers, loaded in the background after the first screen."""
 
 
 class PitboardApp(App[None]):
@@ -84,6 +91,7 @@ class PitboardApp(App[None]):
         self.poll_status()
         self.set_interval(STATUS_SECONDS, self.poll_status)
         self.set_interval(STATUS_SECONDS, self.freeze_imported)
+        self.call_after_refresh(self.preload)
 
     @property
     def current_pane(self) -> Pane:
@@ -118,6 +126,14 @@ class PitboardApp(App[None]):
             self._modules_frozen = len(sys.modules)
             gc.collect(1)
             gc.freeze()
+
+    @work(thread=True, exclusive=True, group="preload")
+    def preload(self) -> None:
+        """Import the panes' engine modules off the UI thread (see the module docstring)."""
+        import importlib
+
+        for name in PRELOAD:
+            importlib.import_module(name)
 
     @work(thread=True, exclusive=True, group="status")
     def poll_status(self) -> None:
