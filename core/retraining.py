@@ -6,6 +6,12 @@ A model's policy (`[retraining]`, per model `[retraining.<model>]`):
     auto_promote = false      # promote a challenger that wins, through the normal gates
     windows = 3               # recent labelled windows added to the training data
     search = "champion"       # "champion": refit the champion's configuration; "spec": its whole search
+    cooldown_windows = 3      # an alert starts a retrain only once this many windows closed since the last
+
+The cooldown stops a retrain storm: while drift persists every new window opens alerts
+again, and retraining on each would learn from nearly the same rows and promote on noise.
+It counts windows ingested since the model's last retrain that did not fail; `pitboard
+retrain NAME` by hand ignores it.
 
 A retrain (`retrain`, run as the `retrain` job kind or by `pitboard retrain NAME`):
 
@@ -40,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "auto_promote": False,
     "windows": 3,
     "search": "champion",
+    "cooldown_windows": 3,
 }
 TRIGGERS = ("drift", "performance")
 CHALLENGER = "challenger"
@@ -53,8 +60,10 @@ def policy_for(store: Store, model: str) -> dict[str, Any]:
         raise PitboardError(f"{store.config_path}: [retraining] retrain_on: unknown {unknown[0]!r}; valid: {', '.join(TRIGGERS)}")
     if policy["search"] not in ("champion", "spec"):
         raise PitboardError(f"{store.config_path}: [retraining] search = {policy['search']!r}; valid: champion, spec")
-    if policy["windows"] < 1:
-        raise PitboardError(f"{store.config_path}: [retraining] windows = {policy['windows']} must be at least 1")
+    for key in ("windows", "cooldown_windows"):
+        if policy[key] < (1 if key == "windows" else 0):
+            raise PitboardError(f"{store.config_path}: [retraining] {key} = {policy[key]} must be at least"
+                                f" {1 if key == 'windows' else 0}")
     return policy
 
 
@@ -63,7 +72,8 @@ def on_alerts(store: Store, model: str, alert_ids: list[int], *, inline: bool = 
     """Start a retrain when a newly opened alert's kind is in the policy's `retrain_on`.
 
     Returns the job id (or the retrain id when `inline`), or None when nothing started:
-    no matching alert, or a retrain of this model is already running. `at` pins the time
+    no matching alert, a retrain of this model is already running, or the last one was
+    fewer than `cooldown_windows` windows ago (audited as `retrain.skip`). `at` pins the time
     the job's records carry (see `retrain_job`): a simulation passes its virtual now.
     """
     if not alert_ids:
@@ -74,6 +84,12 @@ def on_alerts(store: Store, model: str, alert_ids: list[int], *, inline: bool = 
     trigger = next((a["id"] for a in matching if a["kind"] in policy["retrain_on"]), None)
     if trigger is None or _running(store, model):
         return None
+    since = _windows_since_last_retrain(store, model)
+    if since is not None and since < policy["cooldown_windows"]:
+        with store.transaction():
+            store.audit("retrain.skip", model, {"alert": trigger, "windows_since_last": since,
+                                                "cooldown_windows": policy["cooldown_windows"]})
+        return None
     if inline:
         return retrain(store, model, alert_id=trigger)["retrain"]
     from core.jobs import start_job
@@ -82,6 +98,18 @@ def on_alerts(store: Store, model: str, alert_ids: list[int], *, inline: bool = 
     if at is not None:
         args["at"] = at
     return start_job(store, "retrain", args, title=f"retrain {model} (alert {trigger})")
+
+
+def _windows_since_last_retrain(store: Store, model: str) -> int | None:
+    """Windows of `model` created after its last retrain that did not fail; None: no such retrain."""
+    last = store.value(
+        "SELECT MAX(r.created_at) FROM retrains r JOIN models m ON m.id = r.model_id WHERE m.name = ? AND r.state != 'failed'",
+        (model,))
+    if last is None:
+        return None
+    return int(store.value(
+        "SELECT COUNT(*) FROM monitor_windows w JOIN models m ON m.id = w.model_id WHERE m.name = ? AND w.created_at > ?",
+        (model, last)))
 
 
 def _running(store: Store, model: str) -> bool:

@@ -55,6 +55,11 @@ def test_a_recession_is_detected_retrained_for_and_promoted_away(served, pitboar
     assert first["month"] == 4 and {"income", "debt_to_income"} <= set(first["drifted"]), first
     assert first["alerts"] and first["exit"] == 2 and first["state"] == "alert"
 
+    # Drift persists after the promotion, but the cooldown spaces retrains 3 windows apart.
+    assert [m["month"] for m in seen if "retrain" in m] == [4, 7], seen
+    skipped = [r["details"] for r in store.rows("SELECT details FROM audit WHERE action = 'retrain.skip' ORDER BY id")]
+    assert skipped and all(json.loads(d)["windows_since_last"] < 3 for d in skipped), skipped
+
     retrains = list_retrains(store, MODEL)
     promoted = sorted((r for r in retrains if r["state"] == "promoted"), key=lambda r: r["id"])
     assert promoted, retrains
