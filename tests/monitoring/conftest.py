@@ -8,7 +8,7 @@ and promoted to champion through the gates. Each test gets a copy of that file.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,20 @@ import pytest
 from core.clock import fixed_clock
 from core.store import Store
 from tests.conftest import SAMPLE_DATA, T0
+
+
+def wait_for(done: Callable[[], tuple[bool, str]], timeout: float = 30.0) -> None:
+    """Poll `done` (it says whether the awaited rows are in the database, and what it saw)
+    every 5 ms until it is true; fail with what it saw last after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        ok, seen = done()
+        if ok:
+            return
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.005)
 
 SPEC = """
 experiment = "credit-risk"
@@ -124,17 +138,14 @@ class Traffic:
 
     def settle(self, store: Store, timeout: float = 30.0) -> None:
         """Wait until the log writer committed everything sent (an event in the database)."""
-        import time
 
-        deadline = time.monotonic() + timeout
-        while True:
+        def written() -> tuple[bool, str]:
             rows = store.value("SELECT COALESCE(SUM(n_rows), 0) FROM prediction_batches WHERE deployment_id = ?",
                                (self.deployment,))
             labels = store.value("SELECT COUNT(*) FROM feedback WHERE deployment_id = ?", (self.deployment,))
-            if rows >= self.sent and labels >= self.labels:
-                return
-            assert time.monotonic() < deadline, f"log wrote {rows}/{self.sent} rows, {labels}/{self.labels} labels"
-            time.sleep(0.005)
+            return rows >= self.sent and labels >= self.labels, f"log wrote {rows}/{self.sent} rows, {labels}/{self.labels} labels"
+
+        wait_for(written, timeout)
 
     def close(self) -> None:
         self.client.__exit__(None, None, None)

@@ -8,7 +8,6 @@ their time (or seq block), and the `error_rate` rule opens an alert once per win
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from core.ingest import ingest_files, ingest_log
 from core.monitoring import drop_old_log, evaluate_window, list_windows, status
 from core.references import load_reference
 from tests.conftest import T0
-from tests.monitoring.conftest import DAY, MODEL, PRODUCTION, month
+from tests.monitoring.conftest import DAY, MODEL, PRODUCTION, month, wait_for
 
 TOKEN = "s3cret"
 CONFIG = """
@@ -72,14 +71,12 @@ class Client:
 
     def settle(self, store) -> None:
         """Wait until the log writer committed every row and every counted error."""
-        deadline = time.monotonic() + 30
-        while True:
+        def written() -> tuple[bool, str]:
             rows = store.value("SELECT COALESCE(SUM(n_rows), 0) FROM prediction_batches")
             errors = store.value("SELECT COALESCE(SUM(n_client + n_server), 0) FROM request_errors")
-            if rows >= self.sent_rows and errors >= self.failed:
-                return
-            assert time.monotonic() < deadline, f"log wrote {rows}/{self.sent_rows} rows, {errors}/{self.failed} errors"
-            time.sleep(0.005)
+            return rows >= self.sent_rows and errors >= self.failed, f"log wrote {rows}/{self.sent_rows} rows, {errors}/{self.failed} errors"
+
+        wait_for(written)
 
     def close(self) -> None:
         self.client.__exit__(None, None, None)
