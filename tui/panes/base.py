@@ -6,7 +6,9 @@ a pane shows its empty state its tables are hidden and nothing inside could take
 the pane itself then takes it (`allow_focus`), so the keys that still make sense there
 (`EMPTY_ACTIONS`, e.g. `t` train in an empty Experiments pane) keep working and stay in
 the footer, and every other key of the pane is withdrawn (`check_action`) rather than
-shown and doing nothing.
+shown and doing nothing. The same holds for a tab without a table (a histogram, a model
+card, a plot): showing it keeps the focus in the pane (`action_show_tab`), not on the
+table the tab just hid, which Textual would leave with no focus at all.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent, TabPane
 
 from core.errors import PitboardError
 from core.store import Store
+from tui.widgets.table import FilterTable
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Pane(Vertical):
     key: ClassVar[str]  # the default key that shows it, for the pane bar
     empty_text: ClassVar[str]  # what fills this pane, shown while it has nothing to show
     EMPTY_ACTIONS: ClassVar[frozenset[str]] = frozenset()  # the pane's actions that work with nothing shown
+    TABS: ClassVar[str] = ""  # the id of the pane's TabbedContent, if it has one (`action_show_tab`)
 
     def __init__(self) -> None:
         super().__init__(id=self.pane_id, classes="pane")
@@ -48,9 +52,23 @@ class Pane(Vertical):
 
     def activate(self) -> None:
         """Called each time the pane is shown: focus its first widget and reload its data."""
+        self.focus_first()
+        self.reload()
+
+    def focus_first(self) -> None:
+        """Focus the first widget of the pane that can take it (the pane itself when empty)."""
         first = next((widget for widget in self.screen.focus_chain if self in widget.ancestors_with_self), None)
         self.screen.set_focus(first)
-        self.reload()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show tab `tab` of the pane's tabs and focus its table; a tab without one puts the
+        focus on the pane's first widget, so the pane's keys keep working there."""
+        self.query_one(f"#{self.TABS}", TabbedContent).active = tab
+        tables = self.query_one(f"#{tab}", TabPane).query(FilterTable)
+        if tables:
+            tables.first().table.focus()
+        else:
+            self.focus_first()
 
     def allow_focus(self) -> bool:
         """The pane takes focus itself only while its empty state leaves nothing else to focus."""

@@ -49,6 +49,7 @@ class DataPane(Pane):
     pane_id = "data"
     title = "Data"
     key = "1"
+    TABS = "data-tabs"
     empty_text = (
         "No datasets in this database yet.\n\n"
         "Import a CSV or Parquet file with:\n"
@@ -206,12 +207,6 @@ class DataPane(Pane):
         plots.first().show(column["name"], column["profile"])
 
     # -- actions ---------------------------------------------------------------------
-
-    def action_show_tab(self, tab: str) -> None:
-        self.query_one("#data-tabs", TabbedContent).active = tab
-        table = self.query_one(f"#{tab}", TabPane).query(FilterTable)
-        if table:
-            table.first().table.focus()
 
     def action_page(self, step: int) -> None:
         if self.detail is None:

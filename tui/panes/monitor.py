@@ -137,6 +137,7 @@ class MonitorPane(Pane):
     pane_id = "monitor"
     title = "Monitor"
     key = "4"
+    TABS = "monitor-tabs"
     empty_text = (
         "No monitored deployments to show here yet.\n\n"
         "Serve a model with:\n"
@@ -263,12 +264,6 @@ class MonitorPane(Pane):
         self.query_one("#trends-note", Static).update(plot.key)
 
     # -- actions ---------------------------------------------------------------------
-
-    def action_show_tab(self, tab: str) -> None:
-        self.query_one("#monitor-tabs", TabbedContent).active = tab
-        table = self.query_one(f"#{tab}", TabPane).query(FilterTable)
-        if table:
-            table.first().table.focus()
 
     def action_choose_model(self) -> None:
         if self.view is None or not self.view.models:

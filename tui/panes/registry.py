@@ -64,6 +64,7 @@ class RegistryPane(Pane):
     pane_id = "registry"
     title = "Registry"
     key = "3"
+    TABS = "registry-tabs"
     empty_text = (
         "No registered models to show here yet.\n\n"
         "Register a run as a model version with:\n"
@@ -185,12 +186,6 @@ class RegistryPane(Pane):
             self.query_one("#model-card", Markdown).update(card)
 
     # -- actions ---------------------------------------------------------------------
-
-    def action_show_tab(self, tab: str) -> None:
-        self.query_one("#registry-tabs", TabbedContent).active = tab
-        table = self.query_one(f"#{tab}", TabPane).query(FilterTable)
-        if table:
-            table.first().table.focus()
 
     def _selected(self) -> Any | None:
         """The highlighted version (even while its detail is still loading)."""
