@@ -3,7 +3,7 @@
 The `_walk` kernels do the work; this module cuts it in two (`_parallel.halves`) and puts
 the halves back together: a sample is sorted as two partitions sorted side by side, a
 merge walk as two runs of four pieces each, a histogram as the sum of two halves' counts.
-Inputs are contiguous float64 arrays (`profile.as_float_array` makes them so); "sorted"
+Inputs are contiguous float64 arrays (`_inputs.as_float_array` makes them so); "sorted"
 arguments are sorted and NaN-free.
 """
 

@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.kernels import _counts, _sample, _walk
+from core.kernels._inputs import as_codes, as_float_array
 from core.kernels._kolmogorov import two_sample_p_value
 from core.kernels._parallel import serial
 from core.kernels.profile import (
     DEFAULT_JS_BINS,
     DEFAULT_PSI_BINS,
     ReferenceProfile,
-    as_codes,
-    as_float_array,
     histogram_edges,
     ks_distance,
     psi_edges,

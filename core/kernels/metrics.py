@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from core.kernels import _auc, _log
+from core.kernels._inputs import as_float_array
 from core.kernels._jit import jit
 from core.kernels._labels import binary_table, check_lengths, check_same_kind, count_equal, encode, int_range, joint_table, label_array, pair_table
 from core.kernels._parallel import halves
@@ -41,7 +42,7 @@ def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     (see `_auc`); integer labels are used as they are, without encoding.
     """
     y = label_array(y_true, "y_true")
-    scores = _float_array(y_score, "y_score")
+    scores = as_float_array(y_score, "y_score")
     check_lengths(y, scores)
     if y.dtype.kind == "i":
         negative, positive = int_range(y)
@@ -221,17 +222,8 @@ def _label_pair(y_true: object, y_pred: object) -> tuple[np.ndarray, np.ndarray]
     return t, p
 
 
-def _float_array(values: object, name: str) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array, got shape {array.shape}")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: expected numbers, got dtype {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.float64)
-
-
 def _finite_floats(values: object, name: str) -> np.ndarray:
-    array = _float_array(values, name)
+    array = as_float_array(values, name)
     if not _all_finite(array):
         raise ValueError(f"{name}: input contains NaN or infinity")
     return array

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.kernels import _counts, _sample, _walk
+from core.kernels._inputs import as_codes, as_float_array
 from core.kernels._kolmogorov import two_sample_p_value
 
 MAGIC = b"PBPROFILE1\n"
@@ -28,29 +29,9 @@ DEFAULT_JS_BINS = 30
 _ARRAYS = {"sorted_values": "<f8", "psi_edges": "<f8", "psi_counts": "<i8", "category_counts": "<i8"}
 
 
-def as_float_array(values: object, name: str) -> np.ndarray:
-    """A contiguous float64 1-D array (one compiled signature for every input dtype)."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array, got shape {array.shape}")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: expected numbers, got dtype {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.float64)
-
-
 def sorted_finite(values: object, name: str) -> np.ndarray:
     """The non-NaN values, sorted (on two threads for large samples, see `_sample`)."""
     return _sample.sort_finite(as_float_array(values, name))
-
-
-def as_codes(codes: object, name: str) -> np.ndarray:
-    """Contiguous int64 category codes."""
-    array = np.asarray(codes)
-    if array.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array of category codes, got shape {array.shape}")
-    if array.dtype.kind not in "biu":
-        raise ValueError(f"{name}: category codes must be integers, got dtype {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.int64)
 
 
 def psi_edges(sorted_values: np.ndarray, bins: int) -> np.ndarray:
