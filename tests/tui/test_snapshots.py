@@ -21,11 +21,17 @@ from .conftest import settle
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 
-def keys(*pressed: str) -> Callable[..., Awaitable[None]]:
+def keys(*pressed: str, clear_notifications: bool = False) -> Callable[..., Awaitable[None]]:
+    """Press `pressed` one by one, settling after each; then, if asked, clear the toasts
+    (live screens raise some, which would cover what the snapshot is about)."""
+
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
         for key in pressed:
             await pilot.press(key)
+            await settle(pilot)
+        if clear_notifications:
+            pilot.app.clear_notifications()
             await settle(pilot)
 
     return run

@@ -8,26 +8,16 @@ one stays up depends on the machine's speed, not on the screen being tested.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from functools import partial
 
 import pytest
 
-from .conftest import settle
 from .fixture_live import live_db, make_live_app  # noqa: F401  (fixtures)
 
 from .test_snapshots import SIZES
+from .test_snapshots import keys as snapshot_keys
 
-
-def keys(*pressed: str) -> Callable[..., Awaitable[None]]:
-    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
-        await settle(pilot)
-        for key in pressed:
-            await pilot.press(key)
-            await settle(pilot)
-        pilot.app.clear_notifications()
-        await settle(pilot)
-
-    return run
+keys = partial(snapshot_keys, clear_notifications=True)  # the live screens raise toasts
 
 
 SCENES = {
