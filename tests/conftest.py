@@ -21,6 +21,26 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO / "sample_data"
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC, the clock every test starts from
 
+
+def wait_for(check: Callable[[], object], *, what: str | Callable[[], str] = "condition",
+             timeout: float = 120.0, interval: float = 0.05) -> object:
+    """Poll `check` until it returns something truthy, and return that.
+
+    Another process or thread (a job's worker, a service's log writer) reports through the
+    database, so its rows are the event awaited. On timeout the test fails saying `what`;
+    a callable `what` is asked then, so it can say what it saw last.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
+        time.sleep(interval)
+
 # Property tests explore the same examples on every run: CI failures must reproduce.
 settings.register_profile("pitboard", derandomize=True, deadline=None, max_examples=200, print_blob=True)
 settings.load_profile("pitboard")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from core.errors import NotFound, PitboardError
 from core.jobs import get_job, list_jobs, pid_alive, reap_dead_jobs, start_job
 from core.store import Store
 
-from .conftest import T0
+from .conftest import T0, wait_for
 from .experiments_helpers import SMALL_SPEC, credit_db, write_spec  # noqa: F401 (credit_db is a fixture)
 
 pytestmark = pytest.mark.slow
@@ -25,17 +23,6 @@ LONG_SPEC = SMALL_SPEC.split("[[candidates]]")[0] + (
     '[[candidates]]\nestimator = "RandomForestClassifier"\n'
     f'params = {{ n_estimators = [40], min_samples_leaf = {list(range(1, 41))} }}\n'
 )
-
-
-def wait_for(check: Callable[[], object], timeout: float = 120.0, what: str = "condition") -> object:
-    """Poll `check` until it returns something truthy (the DB is the event source)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def job_state(db_path: Path, job_id: int) -> dict:

@@ -8,7 +8,7 @@ and promoted to champion through the gates. Each test gets a copy of that file.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,21 +16,8 @@ import pytest
 
 from core.clock import fixed_clock
 from core.store import Store
-from tests.conftest import SAMPLE_DATA, T0
+from tests.conftest import SAMPLE_DATA, T0, wait_for
 
-
-def wait_for(done: Callable[[], tuple[bool, str]], timeout: float = 30.0) -> None:
-    """Poll `done` (it says whether the awaited rows are in the database, and what it saw)
-    every 5 ms until it is true; fail with what it saw last after `timeout` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        ok, seen = done()
-        if ok:
-            return
-        assert time.monotonic() < deadline, seen
-        time.sleep(0.005)
 
 SPEC = """
 experiment = "credit-risk"
@@ -139,13 +126,17 @@ class Traffic:
     def settle(self, store: Store, timeout: float = 30.0) -> None:
         """Wait until the log writer committed everything sent (an event in the database)."""
 
-        def written() -> tuple[bool, str]:
+        def written() -> tuple[int, int]:
             rows = store.value("SELECT COALESCE(SUM(n_rows), 0) FROM prediction_batches WHERE deployment_id = ?",
                                (self.deployment,))
-            labels = store.value("SELECT COUNT(*) FROM feedback WHERE deployment_id = ?", (self.deployment,))
-            return rows >= self.sent and labels >= self.labels, f"log wrote {rows}/{self.sent} rows, {labels}/{self.labels} labels"
+            return rows, store.value("SELECT COUNT(*) FROM feedback WHERE deployment_id = ?", (self.deployment,))
 
-        wait_for(written, timeout)
+        def seen() -> str:
+            rows, labels = written()
+            return f"the log: it wrote {rows}/{self.sent} rows, {labels}/{self.labels} labels"
+
+        wait_for(lambda: (counts := written())[0] >= self.sent and counts[1] >= self.labels,
+                 what=seen, timeout=timeout, interval=0.005)
 
     def close(self) -> None:
         self.client.__exit__(None, None, None)

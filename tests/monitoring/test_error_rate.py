@@ -17,8 +17,8 @@ from core.alerts import DEFAULTS as ALERT_DEFAULTS, evaluate
 from core.ingest import ingest_files, ingest_log
 from core.monitoring import drop_old_log, evaluate_window, list_windows, status
 from core.references import load_reference
-from tests.conftest import T0
-from tests.monitoring.conftest import DAY, MODEL, PRODUCTION, month, wait_for
+from tests.conftest import T0, wait_for
+from tests.monitoring.conftest import DAY, MODEL, PRODUCTION, month
 
 TOKEN = "s3cret"
 CONFIG = """
@@ -71,12 +71,16 @@ class Client:
 
     def settle(self, store) -> None:
         """Wait until the log writer committed every row and every counted error."""
-        def written() -> tuple[bool, str]:
+        def written() -> tuple[int, int]:
             rows = store.value("SELECT COALESCE(SUM(n_rows), 0) FROM prediction_batches")
-            errors = store.value("SELECT COALESCE(SUM(n_client + n_server), 0) FROM request_errors")
-            return rows >= self.sent_rows and errors >= self.failed, f"log wrote {rows}/{self.sent_rows} rows, {errors}/{self.failed} errors"
+            return rows, store.value("SELECT COALESCE(SUM(n_client + n_server), 0) FROM request_errors")
 
-        wait_for(written)
+        def seen() -> str:
+            rows, errors = written()
+            return f"the log: it wrote {rows}/{self.sent_rows} rows, {errors}/{self.failed} errors"
+
+        wait_for(lambda: (counts := written())[0] >= self.sent_rows and counts[1] >= self.failed,
+                 what=seen, timeout=30.0, interval=0.005)
 
     def close(self) -> None:
         self.client.__exit__(None, None, None)

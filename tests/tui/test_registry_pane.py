@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
 from core import registry
 from core.gates import evaluate_gates
 from core.store import Store
-from tests.conftest import file_bytes
+from tests.conftest import file_bytes, wait_for
 from tui.screens.promote import PromoteScreen
 from tui.widgets.modals import ConfirmScreen
 from tui.widgets.table import FilterTable
@@ -180,14 +179,6 @@ async def test_rollback_without_an_earlier_holder_says_why_and_changes_nothing(m
     assert file_bytes(live_db) == before
 
 
-def wait_for(condition, timeout: float = 90.0, what: str = "") -> None:
-    """Poll the database for an event of another process (a job's worker, a service)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 async def test_bundle_runs_as_a_package_job(make_live_app, live_db):
     from core.jobs import get_job
     from core.packaging import verify_bundle
@@ -202,7 +193,7 @@ async def test_bundle_runs_as_a_package_job(make_live_app, live_db):
         assert job["kind"] == "package"
         out = live_db.resolve().parent / "bundles" / "credit-risk-1.tar.gz"
         assert job["args"] == f'{{"out": "{out}", "ref": "credit-risk@1"}}'
-        wait_for(lambda: get_job(store, job["id"])["state"] not in ("queued", "running"), what="the package job")
+        wait_for(lambda: get_job(store, job["id"])["state"] not in ("queued", "running"), what="the package job", timeout=90.0, interval=0.1)
         finished = get_job(store, job["id"])
         assert finished["state"] == "finished", (finished.get("error"), finished.get("log_tail"))
     report = verify_bundle(out)
