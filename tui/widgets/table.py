@@ -102,6 +102,7 @@ class FilterTable(Vertical):
         self._headers: list[str] = []
         self._all_rows: list[tuple[str, Sequence[Cell]]] = []
         self._shown_key: object = None
+        self._column_widths: list[int] = []  # of the rows shown, kept by an in-place update
         self._announced: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -140,7 +141,7 @@ class FilterTable(Vertical):
             return False
         old_headers, old_rows = previous  # type: ignore[misc]
         return (tuple(headers) == old_headers and [key for key, _ in rows] == [key for key, _ in old_rows]
-                and _widths(headers, rows) == _widths(self._headers, self._all_rows))
+                and _widths(headers, rows) == self._column_widths)
 
     def _update_in_place(self, previous: object, rows: list[tuple[str, Sequence[Cell]]]) -> None:
         """Rewrite only the cells that changed; the table keeps its cursor and scroll."""
@@ -158,7 +159,8 @@ class FilterTable(Vertical):
         selected = self.selected_key
         needle = self.filter_text.casefold()
         table.clear(columns=True)
-        for label, width in zip(self._headers, _widths(self._headers, self._all_rows)):
+        self._column_widths = _widths(self._headers, self._all_rows)
+        for label, width in zip(self._headers, self._column_widths):
             table.add_column(label, width=width)
         for key, cells in self._all_rows:
             if not needle or any(needle in str(cell).casefold() for cell in cells):
