@@ -100,6 +100,19 @@ def evaluate(window: dict[str, Any], features: list[dict[str, Any]], reference: 
     return findings
 
 
+def error_rate_severity(rate: float, rules: dict[str, Any]) -> str | None:
+    """"critical" above `max_error_rate`, "warning" above `max_error_rate_warning`, else None.
+
+    Strictly above: a rate equal to a limit is allowed. The rule below adds its
+    `min_requests`; the Monitor pane's tile grades every window's rate with this alone.
+    """
+    if rate > rules["max_error_rate"]:
+        return "critical"
+    if rate > rules["max_error_rate_warning"]:
+        return "warning"
+    return None
+
+
 def _error_rate(window: dict[str, Any], rules: dict[str, Any]) -> Finding | None:
     """Failed requests above the limits (strictly: a rate equal to the maximum is allowed)."""
     rate = window.get("error_rate")
@@ -109,7 +122,7 @@ def _error_rate(window: dict[str, Any], rules: dict[str, Any]) -> Finding | None
     if total < rules["min_requests"]:
         return None
     critical, warning = rules["max_error_rate"], rules["max_error_rate_warning"]
-    severity = "critical" if rate > critical else "warning" if rate > warning else None
+    severity = error_rate_severity(rate, rules)
     threshold = warning if severity == "warning" else critical
     return Finding("error_rate", "service", severity, rate, threshold,
                    f"{window['n_errors']} of {total} requests failed ({window['n_server_errors']} with 5xx): "

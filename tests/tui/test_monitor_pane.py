@@ -13,7 +13,7 @@ from core import alerts, monitoring
 from core.cli._output import format_value
 from core.store import Store
 from tests.conftest import T0
-from tui.panes.monitor import MonitorView, error_limits, error_rate_kpi, kpi_values
+from tui.panes.monitor import MonitorView, error_rate_kpi, kpi_values
 from tui.widgets.kpi import KpiTile
 from tui.widgets.modals import ConfirmScreen
 from tui.widgets.series import downsample
@@ -154,30 +154,30 @@ def test_kpis_of_a_model_without_windows_say_so():
 
 
 def test_error_rate_tile_is_a_percent_with_its_state_as_a_word_above_each_threshold():
-    limits = error_limits({})
-    assert limits == {"max_error_rate_warning": 0.01, "max_error_rate": 0.05}
+    limits = alerts.DEFAULTS
+    assert (limits["max_error_rate_warning"], limits["max_error_rate"]) == (0.01, 0.05)
     assert error_rate_kpi(None, limits) == ("—", "", "")
     assert error_rate_kpi(0.0, limits) == ("0.0%", "ok", "")
     assert error_rate_kpi(0.01, limits) == ("1.0%", "ok", "")  # at the threshold: not above it
     assert error_rate_kpi(0.0234, limits) == ("2.3%", "warning", "WARNING")
     assert error_rate_kpi(0.05, limits) == ("5.0%", "warning", "WARNING")
     assert error_rate_kpi(0.0625, limits) == ("6.2%", "alert", "ALERT")
-    own = error_limits({"max_error_rate_warning": 0.1, "max_error_rate": 0.2, "drift_share": 0.5})
-    assert own == {"max_error_rate_warning": 0.1, "max_error_rate": 0.2}
+    own = {**alerts.DEFAULTS, "max_error_rate_warning": 0.1, "max_error_rate": 0.2}
     assert error_rate_kpi(0.0625, own) == ("6.2%", "ok", "")
 
 
 async def test_error_rate_tile_shows_what_the_engine_reports(make_live_app, live_db):
-    """Windows may or may not carry error_rate yet (a later engine change adds it): "—" or the percent."""
+    """The tile shows the latest window's rate as the engine computed it, graded by the model's rules."""
     with Store.open(live_db) as store:
         latest = monitoring.list_windows(store, MODEL, limit=1)[0]
-        limits = error_limits(alerts.rules_for(store, MODEL))
+        limits = alerts.rules_for(store, MODEL)
+    assert latest["error_rate"] == 0.0  # the replay sends only valid requests
     app = make_live_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_monitor(pilot)
         shown = app.query_one("#kpi-errors", KpiTile)
         assert shown.border_title == "errors"
-        assert (shown.kpi_value, shown.kpi_state, shown.kpi_flag) == error_rate_kpi(latest.get("error_rate"), limits)
+        assert (shown.kpi_value, shown.kpi_state, shown.kpi_flag) == error_rate_kpi(latest["error_rate"], limits) == ("0.0%", "ok", "")
 
 
 @pytest.mark.parametrize("no_color", [False, True])

@@ -38,9 +38,6 @@ MAX_WINDOWS = 500  # windows read for the trends (downsampled to the plot width)
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow"}
 STATE_WORDS = {"ok": "OK", "warning": "WARNING", "alert": "ALERT"}
 KPIS = ("state", "rate", "p95", "errors", "drifted", "real", "estimated")
-# The error-rate tile's thresholds when the model's `[alerts]` rules do not carry them
-# (an engine from before core.alerts had these keys); the same values as its defaults.
-ERROR_RATE_LIMITS = {"max_error_rate_warning": 0.01, "max_error_rate": 0.05}
 NO_VALUE = "—"
 
 
@@ -56,7 +53,7 @@ class MonitorView:
     features: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     rate: float = 0.0
-    error_limits: dict[str, float] = field(default_factory=lambda: dict(ERROR_RATE_LIMITS))
+    rules: dict[str, Any] = field(default_factory=dict)  # the model's [alerts] rules
 
 
 def read_view(store: Store, model: str | None) -> MonitorView:
@@ -78,26 +75,19 @@ def read_view(store: Store, model: str | None) -> MonitorView:
     return MonitorView(
         models, model, monitoring.status(store, model), champion.info.get("primary_metric"), windows,
         monitoring.window_features(store, windows[0]["id"]) if windows else [],
-        alerts.list_alerts(store, model=model), logged / RATE_SECONDS, error_limits(alerts.rules_for(store, model)),
+        alerts.list_alerts(store, model=model), logged / RATE_SECONDS, alerts.rules_for(store, model),
     )
 
 
-def error_limits(rules: dict[str, Any]) -> dict[str, float]:
-    """The error-rate thresholds of a model's `[alerts]` rules, or their defaults while the rules lack them."""
-    return {name: float(rules.get(name, default)) for name, default in ERROR_RATE_LIMITS.items()}
+def error_rate_kpi(rate: float | None, rules: dict[str, Any]) -> tuple[str, str, str]:
+    """The error-rate tile's (value, state, flag): a percent, its state by the model's alert
+    thresholds (`core.alerts.error_rate_severity`), and the state as a word for the tile's
+    border, so it reads without colour."""
+    from core.alerts import error_rate_severity
 
-
-def error_rate_kpi(rate: float | None, limits: dict[str, float]) -> tuple[str, str, str]:
-    """The error-rate tile's (value, state, flag): a percent, its state by the thresholds, and
-    the state as a word for the tile's border, so it reads without colour."""
     if rate is None:
         return NO_VALUE, "", ""
-    if rate > limits["max_error_rate"]:
-        state = "alert"
-    elif rate > limits["max_error_rate_warning"]:
-        state = "warning"
-    else:
-        state = "ok"
+    state = {"critical": "alert", "warning": "warning", None: "ok"}[error_rate_severity(rate, rules)]
     return f"{rate:.1%}", state, "" if state == "ok" else STATE_WORDS[state]
 
 
@@ -110,8 +100,7 @@ def kpi_values(view: MonitorView) -> dict[str, tuple[str, str, str]]:
         return {**values, **dict.fromkeys(("p95", "errors", "drifted", "real", "estimated"), ("no data", "", ""))}
     p95 = latest.get("latency_p95")
     values["p95"] = (f"{p95:,.1f} ms" if p95 is not None else "batch", "", "")
-    # .get: windows gained n_errors/error_rate in a later engine change; older ones show "—"
-    values["errors"] = error_rate_kpi(latest.get("error_rate"), view.error_limits)
+    values["errors"] = error_rate_kpi(latest["error_rate"], view.rules)
     drifted = latest["n_drifted"]
     values["drifted"] = (f"{drifted}/{latest['n_features']}", "alert" if drifted else "ok", "")
     real = latest["metrics"].get(view.metric)
