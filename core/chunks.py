@@ -95,12 +95,12 @@ def _narrowest(values: np.ndarray) -> np.ndarray:
     """Integers in the narrowest numpy int type that holds their range."""
     if not len(values):
         return values
-    low, high = values.min(), values.max()
-    for kind in _INT_TYPES:
-        info = np.iinfo(kind)
-        if info.min <= low and high <= info.max:
-            return values.astype(kind, copy=False)
-    return values
+    return values.astype(_narrow_type(values.min(), values.max()), copy=False)
+
+
+def _narrow_type(low: float, high: float) -> type[np.signedinteger]:
+    """The narrowest numpy int type that holds [low, high] (which must fit in int64)."""
+    return next(kind for kind in _INT_TYPES if np.iinfo(kind).min <= low and high <= np.iinfo(kind).max)
 
 
 def _compact_floats(values: np.ndarray) -> tuple["pa.Array", int | None]:
@@ -115,18 +115,26 @@ def _compact_floats(values: np.ndarray) -> tuple["pa.Array", int | None]:
     scaled = None if decimals is None else _scaled(filled, decimals)
     if scaled is None:
         return pa.array(values, type=pa.float64(), from_pandas=True), None
-    return pa.array(_narrowest(scaled), mask=missing), decimals
+    return pa.array(scaled, mask=missing), decimals
 
 
 def _scaled(values: np.ndarray, decimals: int) -> np.ndarray | None:
-    """`values * 10**decimals` as int64 if dividing back gives every value exactly."""
+    """`values * 10**decimals` in the narrowest int type, if dividing back gives every value exactly.
+
+    A few whole-array passes over a million floats, each of them costed: this runs on every
+    float column of every import.
+    """
+    if not len(values):
+        return np.zeros(0, np.int8)
     scale = 10.0**decimals
     with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow: they fail the check below
-        rounded = np.rint(values * scale)
-    if not (np.abs(rounded) < _EXACT).all():
+        rounded = values * scale
+        np.rint(rounded, out=rounded)
+    low, high = rounded.min(), rounded.max()
+    if not (-_EXACT < low and high < _EXACT):
         return None
-    integers = rounded.astype(np.int64)
-    return integers if np.array_equal(integers.astype(np.float64) / scale, values) else None
+    integers = rounded.astype(_narrow_type(low, high))
+    return integers if np.array_equal(integers / scale, values) else None
 
 
 def _compact_text(text: "pa.Array | pa.ChunkedArray") -> "pa.Array | pa.ChunkedArray":
@@ -204,6 +212,14 @@ def insert_chunk(conn: sqlite3.Connection, version_id: int, chunk: Chunk) -> Non
 # -- reading ----------------------------------------------------------------------------
 
 
+def stored_table(conn: sqlite3.Connection, version_id: int, columns: list[str] | None = None) -> "pa.Table":
+    """Every chunk of a dataset version, decoded and concatenated (optionally some columns)."""
+    import pyarrow as pa
+
+    blobs = conn.execute("SELECT data FROM dataset_chunks WHERE version_id = ? ORDER BY chunk_index", (version_id,))
+    return pa.concat_tables([decode(blob[0], columns) for blob in blobs])
+
+
 def decode(data: bytes, columns: list[str] | None = None) -> "pa.Table":
     """The rows of one chunk blob, optionally only some columns (in the order given)."""
     import pyarrow as pa
@@ -225,7 +241,7 @@ def python_rows(table: "pa.Table") -> list[tuple[Any, ...]]:
 def _python_values(column: "pa.ChunkedArray", field: "pa.Field") -> list[Any]:
     import pyarrow as pa
 
-    meta = _metadata(field)
+    meta = field_metadata(field)
     if meta["dtype"] in ("bool", "boolean"):
         return column.cast(pa.int8()).to_pylist()
     if "decimals" in meta:
@@ -257,7 +273,7 @@ def pandas_column(column: "pa.ChunkedArray", field: "pa.Field") -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    meta = _metadata(field)
+    meta = field_metadata(field)
     dtype = meta["dtype"]
     missing = column.is_null().to_numpy(zero_copy_only=False) if column.null_count else None
     if dtype == "int64":
@@ -281,5 +297,6 @@ def pandas_column(column: "pa.ChunkedArray", field: "pa.Field") -> Any:
     return pd.array(column, dtype="str")
 
 
-def _metadata(field: "pa.Field") -> dict[str, str]:
+def field_metadata(field: "pa.Field") -> dict[str, str]:
+    """The metadata `compact_column` gave a field: `dtype`, and `decimals` for scaled floats."""
     return {key.decode(): value.decode() for key, value in (field.metadata or {}).items()}

@@ -28,10 +28,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+from core.chunks import compact_column, field_metadata
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 ROLES = ("numeric", "categorical", "boolean", "datetime", "text", "target", "id")
 CATEGORICAL_MAX_UNIQUE = 100
@@ -39,6 +44,8 @@ TEXT_TOP = 20
 HISTOGRAM_BINS = 20
 QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 _ID_NAME = re.compile(r"(^|[_\-])id$", re.IGNORECASE)
+_NANOS = {"date32[day]": 86_400 * 10**9, "timestamp[s]": 10**9, "timestamp[ms]": 10**6, "timestamp[us]": 10**3,
+          "timestamp[ns]": 1}
 
 
 @dataclass(frozen=True)
@@ -52,65 +59,149 @@ class ColumnProfile:
 
 
 def profile_frame(
-    frame: pd.DataFrame,
+    frame: "pd.DataFrame",
     *,
     target: str | None = None,
     id_column: str | None = None,
 ) -> list[ColumnProfile]:
     """Role and profile of every column of a canonical frame."""
-    return [_profile_column(frame[name], str(name), target, id_column) for name in frame.columns]
+    return [profile_column(*compact_column(str(name), frame[name]), target=target, id_column=id_column)
+            for name in frame.columns]
 
 
-def _profile_column(series: pd.Series, name: str, target: str | None, id_column: str | None) -> ColumnProfile:
-    dtype = series.dtype
-    missing_mask = series.isna().to_numpy()
-    n_missing = int(missing_mask.sum())
-    n_present = len(series) - n_missing
+def profile_column(
+    field: "pa.Field",
+    array: "pa.Array",
+    *,
+    target: str | None = None,
+    id_column: str | None = None,
+) -> ColumnProfile:
+    """Role and profile of one column in its compact stored form (`core.chunks.compact_column`).
+
+    An import compacts every column anyway, and the compact form is cheaper to profile:
+    sorting narrow integers instead of floats, counting categories by dictionary index
+    instead of hashing every string.
+    """
+    name = field.name
+    dtype = field_metadata(field)["dtype"]
+    missing = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+    n_rows = len(array)
+    n_missing = array.null_count
+    n_present = n_rows - n_missing
     profile: dict[str, Any] = {
         "kind": "",
         "count": n_present,
         "missing": n_missing,
-        "missing_rate": n_missing / len(series) if len(series) else 0.0,
+        "missing_rate": n_missing / n_rows if n_rows else 0.0,
         "unique": 0,
     }
-    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-        ordered = np.sort(series.to_numpy(dtype=np.float64, na_value=np.nan)[~missing_mask])
+    if dtype in ("bool", "boolean", "int64", "float64"):
+        present = _present(array, missing)
+        stored = _sort(present)
+        ordered = _as_floats(stored, field)
         profile["unique"] = _sorted_unique(ordered)
-        profile["kind"] = _numeric_kind(series, name, ordered, profile["unique"])
-        profile.update(sorted_summary(ordered, integer=not pd.api.types.is_float_dtype(dtype)))
+        profile["kind"] = _numeric_kind(dtype, name, n_rows, ordered, profile["unique"])
+        profile.update(sorted_summary(ordered, integer=dtype != "float64"))
         if profile["kind"] == "boolean":
-            profile["top"] = _pairs(_counts(series), None)
-    elif pd.api.types.is_datetime64_any_dtype(dtype):
-        nanos = np.sort(series.to_numpy(dtype="datetime64[ns]")[~missing_mask].view(np.int64))
+            profile["top"] = _pairs(*_first_seen_counts(present, stored, ordered, dtype), None)
+    elif dtype.startswith("datetime64"):
+        nanos = _sort(_present(array, missing)).astype(np.int64) * _NANOS[str(array.type)]
         profile["unique"] = _sorted_unique(nanos)
         profile["kind"] = "datetime"
         profile.update(_datetime_summary(nanos))
     else:
-        counts = _counts(series)
+        values, counts = _text_counts(array)
         profile["unique"] = len(counts)
-        profile["kind"] = _text_kind(name, len(series), n_present, len(counts))
+        profile["kind"] = _text_kind(name, n_rows, n_present, len(counts))
         if profile["kind"] != "id":
-            profile["top"] = _pairs(counts, None if profile["kind"] == "categorical" else TEXT_TOP)
+            profile["top"] = _pairs(values, counts, None if profile["kind"] == "categorical" else TEXT_TOP)
     role = "target" if name == target else "id" if name == id_column else profile["kind"]
-    return ColumnProfile(name, str(dtype), role, profile)
+    return ColumnProfile(name, dtype, role, profile)
+
+
+def _present(array: "pa.Array", missing: np.ndarray | None) -> np.ndarray:
+    """The present values in their stored numpy type (narrow ints, floats, bools, days)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_temporal(array.type):
+        array = array.cast(pa.int32() if pa.types.is_date32(array.type) else pa.int64())
+    if missing is None:
+        return array.to_numpy(zero_copy_only=False)
+    # Filled first: Arrow turns integers with nulls into float64 NaNs, twice as slow to sort.
+    return pc.fill_null(array, False if pa.types.is_boolean(array.type) else 0).to_numpy(zero_copy_only=False)[~missing]
+
+
+def _sort(values: np.ndarray) -> np.ndarray:
+    """Sorted copy; numpy's stable sort is a radix sort for 8- and 16-bit values, 6x its quicksort."""
+    return np.sort(values, kind="stable" if values.dtype.itemsize <= 2 else "quicksort")
+
+
+def _as_floats(stored: np.ndarray, field: "pa.Field") -> np.ndarray:
+    """Stored numbers as the float64 values they stand for (scaled decimals divided back)."""
+    decimals = field_metadata(field).get("decimals")
+    values = stored.astype(np.float64)
+    return values if decimals is None else values / 10.0 ** int(decimals)
 
 
 def _sorted_unique(ordered: np.ndarray) -> int:
-    return int(np.count_nonzero(np.diff(ordered))) + 1 if len(ordered) else 0
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
 
 
 def _looks_like_id(name: str, n_rows: int, n_present: int, unique: int) -> bool:
     return bool(_ID_NAME.search(name)) and n_present == n_rows and unique == n_rows
 
 
-def _numeric_kind(series: pd.Series, name: str, ordered: np.ndarray, unique: int) -> str:
-    if pd.api.types.is_bool_dtype(series.dtype):
+def _numeric_kind(dtype: str, name: str, n_rows: int, ordered: np.ndarray, unique: int) -> str:
+    if dtype in ("bool", "boolean"):
         return "boolean"
-    if pd.api.types.is_integer_dtype(series.dtype) and _looks_like_id(name, len(series), len(ordered), unique):
+    if dtype == "int64" and _looks_like_id(name, n_rows, len(ordered), unique):
         return "id"
     if len(ordered) and unique <= 2 and ordered[0] in (0.0, 1.0) and ordered[-1] in (0.0, 1.0):
         return "boolean"
     return "numeric"
+
+
+def _first_seen_counts(
+    present: np.ndarray, stored: np.ndarray, ordered: np.ndarray, dtype: str
+) -> tuple[list[Any], np.ndarray]:
+    """The few distinct values of a boolean column and their counts, most frequent first (ties: first seen).
+
+    `stored` is `present` sorted, and `ordered` the same as the float64 values it stands for.
+    """
+    if not len(ordered):
+        return [], np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, len(ordered)])
+    distinct = ordered[starts]
+    first_seen = [int(np.argmax(present == value)) for value in stored[starts]]
+    seen_order = np.argsort(first_seen, kind="stable")
+    order = seen_order[np.argsort(-counts[seen_order], kind="stable")]
+    python = {"float64": float, "int64": int}.get(dtype, bool)
+    return [python(distinct[i]) for i in order], counts[order]
+
+
+def _text_counts(array: "pa.Array") -> tuple[list[Any], np.ndarray]:
+    """Each present text value and its count: the most frequent first, ties in order of first appearance.
+
+    Categories are counted by dictionary index, whose order is that of first appearance.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(array.type):
+        indices = array.indices
+        codes = indices.to_numpy(zero_copy_only=False) if not indices.null_count else \
+            indices.drop_null().to_numpy(zero_copy_only=False)
+        counts = np.bincount(codes.astype(np.intp, copy=False), minlength=len(array.dictionary))
+        values = array.dictionary.to_pylist()
+    else:
+        counted = pc.value_counts(array.drop_null())
+        values = counted.field("values").to_pylist()
+        counts = counted.field("counts").to_numpy(zero_copy_only=False)
+    used = np.flatnonzero(counts)
+    order = used[np.argsort(-counts[used], kind="stable")]
+    return [values[i] for i in order], counts[order]
 
 
 def _text_kind(name: str, n_rows: int, n_present: int, unique: int) -> str:
@@ -162,17 +253,8 @@ def _sorted_histogram(ordered: np.ndarray, edges: np.ndarray) -> list[int]:
     return np.diff(cuts).tolist()
 
 
-def _counts(values: pd.Series) -> pd.Series:
-    """Count per present value, most frequent first; ties keep the order of first appearance."""
-    return values.value_counts(sort=False, dropna=True).sort_values(ascending=False, kind="stable")
-
-
-def _pairs(counts: pd.Series, limit: int | None) -> list[list[Any]]:
-    return [[_plain(v), int(c)] for v, c in zip(counts.index[:limit], counts.to_numpy()[:limit])]
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def _pairs(values: list[Any], counts: np.ndarray, limit: int | None) -> list[list[Any]]:
+    return [[value, int(count)] for value, count in zip(values[:limit], counts[:limit])]
 
 
 def _datetime_summary(nanos: np.ndarray) -> dict[str, Any]:

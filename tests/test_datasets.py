@@ -241,7 +241,7 @@ def test_a_failure_in_a_worker_thread_leaves_nothing_behind(store: Store, tmp_pa
     def broken(*args: object, **kwargs: object) -> None:
         raise MemoryError("profile failed (injected)")
 
-    monkeypatch.setattr(core.profiling, "profile_frame", broken)  # runs after the chunks were written
+    monkeypatch.setattr(core.profiling, "profile_column", broken)  # runs after the chunks were written
     with pytest.raises(MemoryError, match="injected"):
         add_dataset(store, "loans", write(tmp_path / "a.csv", CSV))
     assert counts(store) == before

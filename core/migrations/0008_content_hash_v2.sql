@@ -1,0 +1,8 @@
+-- Dataset content hashes move to scheme pitboard-content-v2 (see core/content_hash.py):
+-- each column is hashed in its compact stored form instead of as 64-bit values, which
+-- hashes a third of the bytes, column by column in parallel threads.
+--
+-- 0008_content_hash_v2.py re-hashes every stored version from its chunks, in this same
+-- transaction, and rewrites the copies of the old hash that model versions keep in their
+-- lineage (`model_versions.info` -> dataset_sha256), so that adding the same file again
+-- still finds the existing version. Audit rows keep the hash they were written with.
