@@ -1,10 +1,13 @@
 """Alert rules over windows, and the alert lifecycle (open -> acknowledged -> resolved).
 
 Rules read only a window's aggregates and the version's reference, so they can run as
-soon as a window is written and again when its labels arrive. An alert is keyed by
-(window, rule) with a UNIQUE constraint: re-evaluating a window never raises it twice.
-A later window that passes a rule resolves that rule's open alerts of the model, so the
-status follows the traffic; people acknowledge (someone is on it) and resolve by hand.
+soon as a window is written and again when its labels arrive. One alert per model version
+and rule stays open while the rule keeps failing: each failing window joins it (listed in
+`alert_windows`, once however often it is evaluated) and its latest window sets the
+alert's severity, value and message, so a persisting drift is one alert that says for how
+many windows it has held, not a new alert per window. A later window that passes the rule
+resolves it, so the status follows the traffic; people acknowledge (someone is on it) and
+resolve by hand.
 Acknowledged alerts still count in `monitor status`: the model is no healthier for it.
 
 Thresholds come from `[alerts]` in pitboard.toml, per model from `[alerts.<model>]`:
@@ -193,37 +196,97 @@ def _metric_finding(rule: str, severity: str, metric: str, value: float, band: d
 
 
 def record(store: Store, model_id: int, model: str, window: dict[str, Any], findings: list[Finding]) -> list[int]:
-    """Open an alert per failed rule (once per window) and resolve rules this window passes.
+    """Raise an alert per failed rule and resolve the rules this window passes.
 
-    Must run inside the transaction that wrote or updated the window. Returns new alert ids.
+    One alert per (model version, rule) stays open while the rule keeps failing: a failing
+    window joins that alert (`alert_windows`) and, when it is the alert's latest window,
+    gives it its severity, value and message. Only a rule with no unresolved alert of the
+    version opens a new one. A window is counted once per rule whatever the number of
+    evaluations, and a window that already belongs to a resolved alert of the rule does not
+    raise it again. Must run inside the transaction that wrote or updated the window.
+
+    Returns the ids of the alerts this window raised, opened or joined for the first time:
+    while a condition holds, each new window raises its alert again (retraining counts on
+    it), but evaluating the same window again raises nothing.
     """
-    opened = []
-    now = store.clock()
+    raised = []
     for finding in findings:
         if finding.severity is None:
-            resolved = store.conn.execute(
-                "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = 'pitboard', resolution = ?"
-                " WHERE model_id = ? AND rule = ? AND state != 'resolved'"
-                " AND window_id IN (SELECT id FROM monitor_windows WHERE model_id = ? AND end <= ?)",
-                (now, f"window {window['id']} passed: {finding.message}", model_id, finding.rule, model_id, window["end"]),
-            ).rowcount
-            if resolved:
-                store.audit("alert.auto_resolve", f"{model} {finding.rule}", {"window": window["id"], "alerts": resolved})
+            _resolve_passed(store, model_id, model, window, finding)
             continue
-        cursor = store.conn.execute(
-            "INSERT OR IGNORE INTO alerts (model_id, version_id, window_id, rule, kind, severity, value, threshold,"
-            " message, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (model_id, window["version_id"], window["id"], finding.rule, finding.kind, finding.severity,
-             finding.value, finding.threshold, finding.message, now),
-        )
-        if cursor.rowcount:
-            alert_id = int(cursor.lastrowid)
-            opened.append(alert_id)
-            store.audit("alert.open", f"alert {alert_id}", {
-                "model": model, "rule": finding.rule, "severity": finding.severity, "window": window["id"],
-                "message": finding.message,
-            })
-    return opened
+        alert_id = _raise(store, model_id, model, window, finding)
+        if alert_id is not None:
+            raised.append(alert_id)
+    return raised
+
+
+def _resolve_passed(store: Store, model_id: int, model: str, window: dict[str, Any], finding: Finding) -> None:
+    """Resolve the model's unresolved alerts of a rule whose latest failing window is not after this one."""
+    resolved = store.conn.execute(
+        "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = 'pitboard', resolution = ?"
+        " WHERE model_id = ? AND rule = ? AND state != 'resolved'"
+        " AND last_window_id IN (SELECT id FROM monitor_windows WHERE model_id = ? AND end <= ?)",
+        (store.clock(), f"window {window['id']} passed: {finding.message}", model_id, finding.rule, model_id,
+         window["end"]),
+    ).rowcount
+    if resolved:
+        store.audit("alert.auto_resolve", f"{model} {finding.rule}", {"window": window["id"], "alerts": resolved})
+
+
+def _raise(store: Store, model_id: int, model: str, window: dict[str, Any], finding: Finding) -> int | None:
+    """The alert this failing window opened or joined; None if the window had joined it before.
+
+    A window evaluated again (its labels arrived) updates what it says in its alert but
+    does not raise it again; a window of an alert resolved since changes nothing.
+    """
+    known = store.row(
+        "SELECT a.id, a.state FROM alert_windows aw JOIN alerts a ON a.id = aw.alert_id"
+        " WHERE aw.window_id = ? AND a.rule = ?", (window["id"], finding.rule))
+    if known is not None and known["state"] == "resolved":
+        return None
+    alert = known or store.row(
+        "SELECT id, state FROM alerts WHERE version_id = ? AND rule = ? AND state != 'resolved'",
+        (window["version_id"], finding.rule))
+    now = store.clock()
+    if alert is None:
+        alert_id = int(store.conn.execute(
+            "INSERT INTO alerts (model_id, version_id, window_id, last_window_id, rule, kind, severity, value,"
+            " threshold, message, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (model_id, window["version_id"], window["id"], window["id"], finding.rule, finding.kind,
+             finding.severity, finding.value, finding.threshold, finding.message, now),
+        ).lastrowid)
+        store.audit("alert.open", f"alert {alert_id}", {
+            "model": model, "rule": finding.rule, "severity": finding.severity, "window": window["id"],
+            "message": finding.message,
+        })
+    else:
+        alert_id = alert["id"]
+    store.conn.execute(
+        "INSERT INTO alert_windows (alert_id, window_id, severity, value, message, seen_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (alert_id, window_id) DO UPDATE SET severity = excluded.severity, value = excluded.value,"
+        " message = excluded.message, seen_at = excluded.seen_at",
+        (alert_id, window["id"], finding.severity, finding.value, finding.message, now),
+    )
+    if alert is not None:
+        _follow_latest_window(store, alert_id, model, finding, window)
+    return None if known is not None else alert_id
+
+
+def _follow_latest_window(store: Store, alert_id: int, model: str, finding: Finding, window: dict[str, Any]) -> None:
+    """Give a joined alert this window's verdict if the window is its latest (audited when the severity changes)."""
+    current = store.row(
+        "SELECT a.severity, w.end FROM alerts a JOIN monitor_windows w ON w.id = a.last_window_id WHERE a.id = ?",
+        (alert_id,))
+    if window["end"] < current["end"]:
+        return
+    store.conn.execute(
+        "UPDATE alerts SET last_window_id = ?, severity = ?, value = ?, threshold = ?, message = ? WHERE id = ?",
+        (window["id"], finding.severity, finding.value, finding.threshold, finding.message, alert_id),
+    )
+    if finding.severity != current["severity"]:
+        store.audit("alert.severity", f"alert {alert_id}", {
+            "model": model, "rule": finding.rule, "from": current["severity"], "to": finding.severity,
+            "window": window["id"]})
 
 
 def resolve_ids(store: Store, alert_ids: list[int], resolution: str) -> None:
@@ -250,7 +313,9 @@ def resolve_for_version(store: Store, version_id: int, resolution: str) -> int:
 
 
 _LIST_SQL = """
-    SELECT a.id, m.name AS model, v.version, a.window_id, a.rule, a.kind, a.severity, a.state, a.value,
+    SELECT a.id, m.name AS model, v.version, a.window_id, a.last_window_id,
+           (SELECT COUNT(*) FROM alert_windows aw WHERE aw.alert_id = a.id) AS windows, a.rule, a.kind, a.severity,
+           a.state, a.value,
            a.threshold, a.message, a.opened_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at,
            a.resolved_by, a.resolution
     FROM alerts a JOIN models m ON m.id = a.model_id JOIN model_versions v ON v.id = a.version_id
@@ -269,6 +334,13 @@ def list_alerts(store: Store, *, model: str | None = None, states: tuple[str, ..
         params.append(model)
     rows = store.rows(_LIST_SQL + f" WHERE {' AND '.join(clauses)} ORDER BY a.id DESC", params)
     return [dict(r) for r in rows]
+
+
+def window_span(alert: dict[str, Any]) -> str:
+    """The windows an alert's rule failed in, for tables: `#12`, or `#12..#15 (4)`."""
+    if alert["windows"] <= 1:
+        return f"#{alert['window_id']}"
+    return f"#{alert['window_id']}..#{alert['last_window_id']} ({alert['windows']})"
 
 
 def get_alert(store: Store, alert_id: int) -> dict[str, Any]:

@@ -62,7 +62,7 @@ class IngestReport:
     source: str
     rows: int = 0
     windows: list[int] = field(default_factory=list)
-    alerts: list[int] = field(default_factory=list)
+    alerts: list[int] = field(default_factory=list)  # raised by its windows: opened, or joined (core.alerts)
     late_rows: int = 0
     future_rows: int = 0
     waiting_rows: int = 0
@@ -73,6 +73,10 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def raised(self, alert_ids: list[int]) -> None:
+        """Note alerts a window raised; an alert that several windows joined is listed once."""
+        self.alerts += [alert_id for alert_id in alert_ids if alert_id not in self.alerts]
 
 
 # -- encoding traffic -------------------------------------------------------------------------
@@ -251,13 +255,13 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
         if _cursor(store, deployment_id)["position"] != cursor["position"]:
             return None  # another ingest moved the cursor while we reduced: start over
         for version, reference, stats, part in sorted(prepared, key=lambda p: (p[2].key, p[0].id)):
-            window_id, opened = write_window(
+            window_id, raised = write_window(
                 store, model_id=dep["model_id"], model=dep["name"], version_id=version.id,
                 stream=f"deployment {deployment_id}", deployment_id=deployment_id, stats=stats, reference=reference,
                 outputs=None if part is None else (part.seqs, part.scores, part.codes),
             )
             report.windows.append(window_id)
-            report.alerts += opened
+            report.raised(raised)
             report.rows += stats.n_rows
         store.conn.execute(
             """INSERT INTO monitor_cursors (deployment_id, next_seq, seen_seq, done_until, late_rows, position, updated_at,
@@ -399,8 +403,8 @@ def _log_traffic(reference: Reference, table: Any, ts: np.ndarray, seqs: np.ndar
 def apply_feedback(store: Store, model: str | None = None) -> IngestReport:
     """Score the labels that arrived for log windows still taking labels.
 
-    The report lists the windows whose metrics changed and the (performance) alerts that
-    opened on them; its `rows` counts no traffic, labels are not rows.
+    The report lists the windows whose metrics changed and the (performance) alerts they
+    raised; its `rows` counts no traffic, labels are not rows.
     """
     from core.monitoring import evaluate_window
     from core.registry import version_by_id
@@ -436,7 +440,7 @@ def apply_feedback(store: Store, model: str | None = None) -> IngestReport:
                 (n_labelled, json.dumps(metrics), now, window["id"]),
             )
             store.conn.execute("UPDATE monitor_window_outputs SET feedback_mark = ? WHERE window_id = ?", (mark, window["id"]))
-            report.alerts += evaluate_window(store, window["model_id"], window["name"], window["id"], reference)
+            report.raised(evaluate_window(store, window["model_id"], window["name"], window["id"], reference))
         report.relabelled.append(window["id"])
     return report
 
@@ -622,12 +626,12 @@ def ingest_files(
             report.rows += n_rows
         for key in sorted(by_key):
             stats = merge(reference, by_key[key])
-            window_id, opened = write_window(
+            window_id, raised = write_window(
                 store, model_id=version.model_id, model=version.name, version_id=version.id, stream=stream,
                 stats=stats, reference=reference,
             )
             report.windows.append(window_id)
-            report.alerts += opened
+            report.raised(raised)
             report.future_rows += stats.future_rows
         store.audit("monitor.ingest", version.ref, {
             "files": [str(p) for p in todo], "rows": report.rows, "windows": report.windows, "alerts": report.alerts,

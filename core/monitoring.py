@@ -75,7 +75,7 @@ def write_window(
 ) -> tuple[int, list[int]]:
     """Insert one window, its features (and outputs), and open its alerts; inside a transaction.
 
-    Returns (window id, ids of alerts opened).
+    Returns (window id, ids of the alerts it raised: opened, or joined; see `core.alerts.record`).
     """
     now = store.clock()
     cursor = store.conn.execute(
@@ -105,14 +105,14 @@ def write_window(
             (window_id, seqs.astype(np.int64).tobytes(), scores.astype(np.float64).tobytes(),
              None if codes is None else codes.astype(np.int64).tobytes()),
         )
-    opened = evaluate_window(store, model_id, model, window_id, reference)
-    return window_id, opened
+    return window_id, evaluate_window(store, model_id, model, window_id, reference)
 
 
 def evaluate_window(store: Store, model_id: int, model: str, window_id: int, reference: Reference) -> list[int]:
     """Run the alert rules on a stored window (again, after labels arrive); inside a transaction.
 
-    Returns the alerts opened that stay open. A window of traffic a version served before
+    Returns the alerts it raised that stay open (opened, or joined while their rule kept
+    failing; see `core.alerts.record`). A window of traffic a version served before
     its alias moved on (reduced, or labelled, after the move) still gets its alerts, for
     the record, but they are resolved at once, as the version's open alerts were when it
     was replaced: they describe a model that no longer answers, so they neither hold the
@@ -123,12 +123,12 @@ def evaluate_window(store: Store, model_id: int, model: str, window_id: int, ref
         (window_id,)))
     features = [dict(r) for r in store.rows("SELECT * FROM monitor_window_features WHERE window_id = ?", (window_id,))]
     findings = alert_rules.evaluate(window, features, reference_facts(reference), alert_rules.rules_for(store, model))
-    opened = alert_rules.record(store, model_id, model, window, findings)
+    raised = alert_rules.record(store, model_id, model, window, findings)
     replaced = _replaced_by(store, window)
-    if opened and replaced:
-        alert_rules.resolve_ids(store, opened, f"{model} v{window['version']} no longer serves: {replaced}")
+    if raised and replaced:
+        alert_rules.resolve_ids(store, raised, f"{model} v{window['version']} no longer serves: {replaced}")
         return []
-    return opened
+    return raised
 
 
 def _replaced_by(store: Store, window: dict[str, Any]) -> str | None:

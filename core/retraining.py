@@ -8,7 +8,7 @@ A model's policy (`[retraining]`, per model `[retraining.<model>]`):
     search = "champion"       # "champion": refit the champion's configuration; "spec": its whole search
     cooldown_windows = 3      # an alert starts a retrain only once this many windows closed since the last
 
-The cooldown stops a retrain storm: while drift persists every new window opens alerts
+The cooldown stops a retrain storm: while drift persists every new window raises its alert
 again, and retraining on each would learn from nearly the same rows and promote on noise.
 It counts windows ingested since the model's last retrain that did not fail; `pitboard
 retrain NAME` by hand ignores it.
@@ -69,7 +69,10 @@ def policy_for(store: Store, model: str) -> dict[str, Any]:
 
 def on_alerts(store: Store, model: str, alert_ids: list[int], *, inline: bool = False,
               at: float | None = None) -> int | None:
-    """Start a retrain when a newly opened alert's kind is in the policy's `retrain_on`.
+    """Start a retrain when an alert the new windows raised has a kind in the policy's `retrain_on`.
+
+    Raised means opened, or joined by a window in which its rule still fails (see
+    `core.alerts.record`): a condition that persists past the cooldown retrains again.
 
     Returns the job id (or the retrain id when `inline`), or None when nothing started:
     no matching alert, a retrain of this model is already running, or the last one was

@@ -283,7 +283,7 @@ def simulate(
             target.settle(store, predicted, labelled)
             for ingest in ingest_log(store, model):
                 report.windows += ingest.windows
-                report.alerts += ingest.alerts
+                report.alerts += [a for a in ingest.alerts if a not in report.alerts]
             report.drifted = _drifted(store, report.windows)
             reports.append(report)
             if on_month is not None:

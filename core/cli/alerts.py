@@ -14,9 +14,11 @@ def alerts() -> None:
 
 
 def _row(alert: dict) -> dict:
+    from core.alerts import window_span
+
     return {"alert": alert["id"], "model": f"{alert['model']}@{alert['version']}", "severity": alert["severity"].upper(),
-            "state": alert["state"], "rule": alert["rule"], "window": alert["window_id"], "opened": iso(alert["opened_at"]),
-            "message": alert["message"][:60]}
+            "state": alert["state"], "rule": alert["rule"], "windows": window_span(alert),
+            "opened": iso(alert["opened_at"]), "message": alert["message"][:60]}
 
 
 @alerts.command("list")

@@ -62,9 +62,9 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
     for report in reports:
         if report.relabelled:
             click.echo(f"feedback: {len(report.relabelled)} windows rescored with new labels, "
-                       f"{len(report.alerts)} alerts opened")
+                       f"{len(report.alerts)} alerts raised")
             continue
-        line = f"{report.source}: {report.rows} rows -> {len(report.windows)} windows, {len(report.alerts)} alerts opened"
+        line = f"{report.source}: {report.rows} rows -> {len(report.windows)} windows, {len(report.alerts)} alerts raised"
         extras = [f"{n} {what}" for n, what in ((report.waiting_rows, "rows wait for their window to close"),
                                                 (report.late_rows, "late rows"), (report.future_rows, "rows from the future"))
                   if n]

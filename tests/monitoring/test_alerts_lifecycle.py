@@ -81,3 +81,96 @@ def test_a_calm_window_resolves_open_alerts_of_the_same_rule(served):
     assert still_open < rules or not still_open
     resolved = store.rows("SELECT resolution FROM alerts WHERE state = 'resolved'")
     assert resolved and all("passed" in r["resolution"] for r in resolved)
+
+
+def test_a_persisting_condition_is_one_alert_that_counts_its_windows(served, pitboard):
+    store, first = _drifted_store(served)
+    rules = dict(store.rows("SELECT rule, id FROM alerts"))
+    second = ingest_files(store, REF, [str(PRODUCTION / "month_10.csv")])
+    assert second.windows and second.alerts
+    assert dict(store.rows("SELECT rule, id FROM alerts")) == rules  # the same alerts, no new ones
+    assert set(second.alerts) <= set(rules.values())
+    for alert in store.rows("SELECT * FROM alerts WHERE id IN (%s)" % ",".join("?" * len(second.alerts)), second.alerts):
+        windows = [r[0] for r in store.rows("SELECT window_id FROM alert_windows WHERE alert_id = ? ORDER BY window_id",
+                                            (alert["id"],))]
+        assert set(windows) <= set(first.windows + second.windows) and len(windows) >= 2
+        assert set(windows) & set(first.windows) and set(windows) & set(second.windows)
+        assert (alert["window_id"], alert["last_window_id"]) == (windows[0], windows[-1])  # windows come in time order
+        latest = store.row("SELECT severity, message FROM alert_windows WHERE alert_id = ? AND window_id = ?",
+                           (alert["id"], windows[-1]))
+        assert (alert["severity"], alert["message"]) == tuple(latest)  # the alert says what its latest window says
+    listed = {a["id"]: a for a in json.loads(pitboard("alerts", "list", "--json").stdout)}
+    shown = pitboard("alerts", "list").stdout
+    for alert_id in second.alerts:
+        alert = listed[alert_id]
+        assert alert["windows"] >= 2
+        assert f"#{alert['window_id']}..#{alert['last_window_id']} ({alert['windows']})" in shown
+    opened = store.value("SELECT COUNT(*) FROM audit WHERE action = 'alert.open'")
+    assert opened == len(rules)
+
+
+def test_a_window_joins_its_alert_once_however_often_it_is_evaluated(served):
+    from core.monitoring import evaluate_window
+    from core.references import load_reference
+
+    store, report = _drifted_store(served)
+    second = ingest_files(store, REF, [str(PRODUCTION / "month_10.csv")])
+    window_id = second.windows[-1]
+    version_id = store.value("SELECT version_id FROM monitor_windows WHERE id = ?", (window_id,))
+    before = store.rows("SELECT * FROM alert_windows ORDER BY alert_id, window_id")
+    with store.transaction():
+        again = evaluate_window(store, store.value("SELECT id FROM models"), MODEL, window_id,
+                                load_reference(store, version_id))
+    assert again == []  # the window raised its alerts once, when it was written
+    assert [tuple(r)[:5] for r in store.rows("SELECT * FROM alert_windows ORDER BY alert_id, window_id")] == \
+        [tuple(r)[:5] for r in before]
+
+
+def test_after_a_passing_window_the_condition_opens_a_new_alert(served):
+    import shutil
+
+    store, first = _drifted_store(served)
+    calm = served.db.parent / "calm.csv"
+    shutil.copyfile(PRODUCTION / "month_01.csv", calm)
+    ingest_files(store, REF, [str(calm)])
+    resolved = {r["rule"]: r["id"] for r in store.rows("SELECT rule, id FROM alerts WHERE state = 'resolved'")}
+    assert resolved
+    again = ingest_files(store, REF, [str(PRODUCTION / "month_10.csv")])
+    reopened = {r["rule"]: r["id"] for r in store.rows(
+        "SELECT rule, id FROM alerts WHERE state = 'open' AND id IN (%s)" % ",".join("?" * len(again.alerts)),
+        again.alerts)}
+    for rule, old in resolved.items():
+        if rule in reopened:
+            assert reopened[rule] != old
+    assert set(reopened) & set(resolved)
+
+
+def test_an_alert_takes_the_severity_of_its_latest_window_with_an_audit_row(served):
+    store = served.open()
+    for month in ("05", "06"):  # the output shift grows from moderate to significant
+        ingest_files(store, REF, [str(PRODUCTION / f"month_{month}.csv")])
+    alert = store.row("SELECT * FROM alerts WHERE rule = 'prediction_psi'")
+    seen = [r[0] for r in store.rows("SELECT severity FROM alert_windows WHERE alert_id = ? ORDER BY window_id",
+                                     (alert["id"],))]
+    assert seen[0] == "warning" and seen[-1] == "critical" and alert["severity"] == "critical"
+    assert store.value("SELECT COUNT(*) FROM alerts WHERE rule = 'prediction_psi'") == 1
+    change = store.row("SELECT details FROM audit WHERE action = 'alert.severity' AND object = ?", (f"alert {alert['id']}",))
+    assert json.loads(change["details"])["from"] == "warning" and json.loads(change["details"])["to"] == "critical"
+
+
+def test_migration_0009_gives_each_existing_alert_its_one_window(served):
+    from core.store import migration_scripts, split_statements
+
+    store, report = _drifted_store(served)
+    ingest_files(store, REF, [str(PRODUCTION / "month_10.csv")])
+    before = [tuple(r) for r in store.rows("SELECT id, window_id FROM alerts ORDER BY id")]
+    with store.transaction():  # the alerts as a database before 0009 held them: no windows listed
+        store.conn.execute("DELETE FROM alert_windows")
+        store.conn.execute("UPDATE alerts SET last_window_id = NULL")
+        script = next(script for number, _, script in migration_scripts() if number == 9)
+        for statement in split_statements(script):
+            if statement.startswith(("INSERT", "UPDATE")):  # the backfill, after the schema changes
+                store.conn.execute(statement)
+    listed = [tuple(r) for r in store.rows("SELECT alert_id, window_id FROM alert_windows ORDER BY alert_id")]
+    assert listed == before
+    assert store.value("SELECT COUNT(*) FROM alerts WHERE last_window_id IS NOT window_id") == 0

@@ -216,7 +216,7 @@ class MonitorPane(Pane):
             ((f["feature"], _feature_cells(f)) for f in sorted(view.features, key=lambda f: (not f["drifted"], f["feature"]))),
         )
         self.query_one("#alerts-table", FilterTable).set_rows(
-            ("alert", "severity", "state", "message", "rule", "window", "opened"),
+            ("alert", "severity", "state", "message", "rule", "windows", "opened"),
             ((str(a["id"]), _alert_cells(a)) for a in view.alerts),
         )
         self._show_trends()
@@ -328,7 +328,9 @@ def _feature_cells(feature: dict[str, Any]) -> tuple[str | Text, ...]:
 
 
 def _alert_cells(alert: dict[str, Any]) -> tuple[str | Text, ...]:
+    from core.alerts import window_span
+
     severity = Text(alert["severity"].upper(), style=SEVERITY_STYLE.get(alert["severity"], ""))
     state = Text(alert["state"], style="bold" if alert["state"] == "open" else "dim")
-    return (str(alert["id"]), severity, state, alert["message"], alert["rule"], str(alert["window_id"]),
+    return (str(alert["id"]), severity, state, alert["message"], alert["rule"], window_span(alert),
             iso(alert["opened_at"]))
