@@ -336,6 +336,21 @@ def list_alerts(store: Store, *, model: str | None = None, states: tuple[str, ..
     return [dict(r) for r in rows]
 
 
+def opened_by(store: Store, alert_ids: list[int], window_ids: list[int]) -> list[int]:
+    """Those of the alerts that one of the windows opened (the others were already open)."""
+    if not alert_ids or not window_ids:
+        return []
+    alerts, windows = ", ".join("?" * len(alert_ids)), ", ".join("?" * len(window_ids))
+    return [r[0] for r in store.rows(
+        f"SELECT id FROM alerts WHERE id IN ({alerts}) AND window_id IN ({windows}) ORDER BY id",
+        (*alert_ids, *window_ids))]
+
+
+def alert_count(raised: list[int], opened: list[int]) -> str:
+    """`3 alerts (1 new)` for progress lines; `0 alerts` when none was raised."""
+    return f"{len(raised)} alerts ({len(opened)} new)" if raised else "0 alerts"
+
+
 def window_span(alert: dict[str, Any]) -> str:
     """The windows an alert's rule failed in, for tables: `#12`, or `#12..#15 (4)`."""
     if alert["windows"] <= 1:

@@ -151,6 +151,7 @@ def build(store: Store, say: Say) -> None:
 def replay(store: Store, *, month_seconds: float, retrain_inline: bool, say: Say,
            progress: Callable[[float, str], None] | None = None) -> list[Any]:
     """Replay the recession against the champion, at least `month_seconds` real seconds a month."""
+    from core.alerts import alert_count
     from core.simulate import simulate
 
     resumed = time.monotonic()
@@ -158,7 +159,7 @@ def replay(store: Store, *, month_seconds: float, retrain_inline: bool, say: Say
     def on_month(report: Any) -> None:
         nonlocal resumed
         line = (f"month {report.month:2d}: {report.rows} rows, {len(report.windows)} windows, "
-                f"drifted: {', '.join(report.drifted) or 'none'}, {len(report.alerts)} alerts")
+                f"drifted: {', '.join(report.drifted) or 'none'}, {alert_count(report.alerts, report.opened)}")
         say(line)
         if progress is not None:
             progress(report.month / MONTHS, line)
@@ -177,7 +178,7 @@ def replay(store: Store, *, month_seconds: float, retrain_inline: bool, say: Say
 def replay_job(store: Store, job: Any, *, month_seconds: float) -> dict[str, Any]:
     """The `simulate` job kind: the paced replay the app watches (see core.jobs)."""
     reports = replay(store, month_seconds=month_seconds, retrain_inline=False, say=job.log, progress=job.progress)
-    return {"months": len(reports), "alerts": sum(len(r.alerts) for r in reports),
+    return {"months": len(reports), "alerts": sum(len(r.opened) for r in reports),
             "retrains": [r.retrain for r in reports if r.retrain is not None]}
 
 

@@ -64,7 +64,8 @@ class MonthReport:
     unknown_ids: int
     windows: list[int] = field(default_factory=list)
     drifted: list[str] = field(default_factory=list)
-    alerts: list[int] = field(default_factory=list)
+    alerts: list[int] = field(default_factory=list)  # raised by the month's windows (core.alerts.record)
+    opened: list[int] = field(default_factory=list)  # those of them the month's windows opened
     retrain: Any = None
     retrain_outcome: str = ""
 
@@ -222,6 +223,7 @@ def simulate(
     """
     from core.ingest import ingest_log
     from core.monitoring import monitoring_settings
+    from core.alerts import opened_by
     from core.retraining import on_alerts
     from core.tabular import read_tabular
 
@@ -285,6 +287,7 @@ def simulate(
                 report.windows += ingest.windows
                 report.alerts += [a for a in ingest.alerts if a not in report.alerts]
             report.drifted = _drifted(store, report.windows)
+            report.opened = opened_by(store, report.alerts, report.windows)
             reports.append(report)
             if on_month is not None:
                 on_month(report)

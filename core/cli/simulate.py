@@ -21,6 +21,7 @@ from core.cli._output import emit, json_option
 def simulate(obj, model_ref: str, scenario: str, months: int, rate: float, feedback_delay: float, url: str | None,
              token: str | None, batch: int, as_json: bool) -> None:
     """Replay sample production months so drift, alerts and retraining unfold live."""
+    from core.alerts import alert_count
     from core.simulate import simulate as run
 
     def show(report) -> None:
@@ -28,7 +29,7 @@ def simulate(obj, model_ref: str, scenario: str, months: int, rate: float, feedb
             click.echo(f"month {report.month:2d}: {report.rows} rows, {report.labels_sent} labels"
                        f"{f' ({report.unknown_ids} unknown ids)' if report.unknown_ids else ''}, "
                        f"{len(report.windows)} windows, drifted: {', '.join(report.drifted) or 'none'}, "
-                       f"{len(report.alerts)} alerts")
+                       f"{alert_count(report.alerts, report.opened)}")
 
     def retraining(report) -> None:
         if not as_json:
