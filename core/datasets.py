@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from core.profiling import ColumnProfile
 
-IMPORT_THREADS = min(4, max(2, os.cpu_count() or 1))  # two suffice to overlap the hash with the rest
+IMPORT_THREADS = min(4, max(2, os.cpu_count() or 1))  # columns and chunks are many small tasks each
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.chunks import compact_column, field_metadata
+from core.chunks import field_metadata
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
 ROLES = ("numeric", "categorical", "boolean", "datetime", "text", "target", "id")
@@ -56,17 +55,6 @@ class ColumnProfile:
     dtype: str
     role: str
     profile: dict[str, Any]
-
-
-def profile_frame(
-    frame: "pd.DataFrame",
-    *,
-    target: str | None = None,
-    id_column: str | None = None,
-) -> list[ColumnProfile]:
-    """Role and profile of every column of a canonical frame."""
-    return [profile_column(*compact_column(str(name), frame[name]), target=target, id_column=id_column)
-            for name in frame.columns]
 
 
 def profile_column(
