@@ -166,9 +166,12 @@ def _write_version(
         " id_column, table_name, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (version_id, dataset_id, version, sha256, n_rows, n_columns, *roles, chunks_ref(version_id), source, now),
     )
-    for chunk in work.chunks:  # each is written as soon as it is encoded, while profiles run
-        insert_chunk(conn, version_id, chunk.result())
-    log_synced = store.start_log_sync()  # while the profiles finish (see Store.start_log_sync)
+    written = 0
+    for future in work.chunks:  # each is written as soon as it is encoded, while profiles run
+        chunk = future.result()
+        insert_chunk(conn, version_id, chunk)
+        written += chunk.data.size
+    log_synced = store.start_log_sync(written)  # while the profiles finish (see Store.start_log_sync)
     profiles = [future.result() for future in work.profiles]
     conn.executemany(
         "INSERT INTO dataset_columns (version_id, position, name, dtype, role, profile) VALUES (?, ?, ?, ?, ?, ?)",

@@ -239,16 +239,22 @@ class Store:
         )
         return int(cursor.lastrowid)
 
-    def start_log_sync(self) -> Callable[[], None]:
-        """Start flushing the write-ahead log to disk in a helper thread; call the result to wait.
+    def start_log_sync(self, written: int) -> Callable[[], None]:
+        """After writing `written` bytes in a transaction, start flushing the write-ahead log
+        to disk in a helper thread; call the result to wait for it.
 
         Why: a commit that grows the log past SQLite's auto-checkpoint size checkpoints at
         once, and the checkpoint begins by fsyncing the log, then copies its pages into the
         database and fsyncs that. After a bulk write inside a transaction (a dataset import
         writes tens of MiB of chunks), most of those pages already sit in the log file, so
         flushing them while the rest of the transaction's work runs takes about half of the
-        checkpoint's disk wait off the commit. An fsync changes nothing SQLite can observe.
+        checkpoint's disk wait off the commit. A smaller write does not checkpoint, and its
+        commit does not fsync at all (synchronous=NORMAL): nothing is started for it. An
+        fsync changes nothing SQLite can observe.
         """
+        checkpoint_pages = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        if checkpoint_pages <= 0 or written < checkpoint_pages * self.conn.execute("PRAGMA page_size").fetchone()[0]:
+            return lambda: None
         log = Path(f"{self.path}-wal")
         sync = getattr(os, "fdatasync", os.fsync)
 

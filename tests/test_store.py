@@ -221,3 +221,20 @@ def test_a_failed_upgrade_leaves_the_old_layout_in_place(db_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dataset_chunks'").fetchone()[0] == 0
     assert conn.execute("SELECT table_name FROM dataset_versions WHERE id = 1").fetchone()[0] == "ds_1"
     conn.close()
+
+
+def test_log_sync_starts_only_for_writes_that_will_checkpoint(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    synced = []
+    monkeypatch.setattr(os, "fdatasync", lambda handle: synced.append(handle), raising=False)
+    monkeypatch.setattr(os, "fsync", lambda handle: synced.append(handle))
+    with store.transaction():
+        store.audit("test.small", "x")
+        store.start_log_sync(written=10_000)()
+        assert synced == []  # 10 kB: no checkpoint at commit, and NORMAL commits do not fsync
+        store.conn.execute("CREATE TABLE big (data BLOB)")
+        store.conn.execute("INSERT INTO big VALUES (?)", (b"\x01" * 5_000_000,))
+        store.start_log_sync(written=5_000_000)()
+        assert len(synced) == 1  # past the 1000-page auto-checkpoint: the log is flushed ahead
+    assert store.value("SELECT length(data) FROM big") == 5_000_000
