@@ -168,6 +168,47 @@ def test_profiles_match_numpy_and_pandas(store: Store) -> None:
     assert profiles["label"]["top"] == [[int(k), int(v)] for k, v in frame["label"].value_counts().items()]
 
 
+def test_profiles_of_every_compact_form_match_pandas(store: Store) -> None:
+    # Profiles read the stored compact columns: scaled decimals with missing values, narrow
+    # integers (sorted by radix), floats with infinities, categories by dictionary index,
+    # free text and booleans with missing values must all profile as pandas sees them.
+    rng = np.random.default_rng(5)
+    n = 3_000
+    money = rng.normal(500, 80, n).round(2)
+    money[::30] = np.nan
+    ratio = rng.normal(0, 1, n)
+    ratio[::100] = np.inf
+    frame = pd.DataFrame({
+        "money": money,
+        "small": rng.integers(-50, 50, n),  # int8
+        "wide": rng.integers(0, 30_000, n),  # int16
+        "ratio": ratio,
+        "grade": pd.array(rng.choice(["a", "b", "c", None], n, p=[0.5, 0.3, 0.15, 0.05]), dtype="str"),
+        "words": [f"w{int(i)}" for i in rng.integers(0, 2_500, n)],
+        "ok": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+    })
+    dv, _ = add_frame(store, "forms", frame, source="test")
+    profiles = {c["name"]: c["profile"] for c in columns(store, dv)}
+    for name in ("money", "small", "wide", "ratio"):
+        values = frame[name].to_numpy(dtype=np.float64)
+        present = values[~np.isnan(values)]
+        finite = present[np.isfinite(present)]
+        profile = profiles[name]
+        assert (profile["count"], profile["unique"]) == (len(present), frame[name].nunique()), name
+        assert profile["mean"] == pytest.approx(finite.mean(), rel=1e-12)
+        quantiles = [profile[k] for k in ("p5", "p25", "p50", "p75", "p95")]
+        assert quantiles == pytest.approx(np.quantile(finite, [0.05, 0.25, 0.5, 0.75, 0.95]), rel=1e-12), name
+    assert profiles["ratio"]["unique"] == len(np.unique(ratio))  # infinity counted once
+    for name in ("grade", "words"):
+        counts = frame[name].value_counts()
+        assert profiles[name]["unique"] == len(counts)
+        top = profiles[name]["top"]
+        assert [count for _, count in top] == counts.to_numpy()[:len(top)].tolist()
+        assert all(counts[value] == count for value, count in top)
+    assert profiles["ok"]["top"] == [[bool(k), int(v)] for k, v in frame["ok"].value_counts().items()]
+    assert profiles["ok"]["missing"] == int(frame["ok"].isna().sum())
+
+
 def test_role_rules(store: Store) -> None:
     n = 300
     frame = pd.DataFrame({
