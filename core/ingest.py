@@ -13,7 +13,8 @@ Three sources:
   requests (`request_errors`, see `core.service_errors`) are counted with the rows of the
   same version and window: by time up to `done_until`, or by seq up to `error_seq` for
   row windows, moved in the same compare-and-swap; a window whose requests all failed
-  is written with no rows.
+  is written with no rows, and failures flushed after their window closed are counted in
+  `late_errors`.
 - **Feedback labels** (`apply_feedback`). Log windows keep their rows' outputs, so labels
   arriving later through `/feedback` are scored without the raw log; a window's metrics
   are recomputed from all its labels whenever the set of labels in its range changed,
@@ -67,6 +68,7 @@ class IngestReport:
     future_rows: int = 0
     waiting_rows: int = 0
     errors: int = 0  # failed requests counted into windows
+    late_errors: int = 0  # failed requests flushed after their window closed
     relabelled: list[int] = field(default_factory=list)
     skipped: str = ""
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "reduce": 0.0, "write": 0.0})
@@ -168,7 +170,8 @@ def ingest_deployment(store: Store, deployment_id: int, *, attempts: int = 3) ->
 def _cursor(store: Store, deployment_id: int) -> dict[str, Any]:
     row = store.row("SELECT * FROM monitor_cursors WHERE deployment_id = ?", (deployment_id,))
     if row is None:
-        return {"next_seq": 1, "seen_seq": 1, "done_until": float("-inf"), "late_rows": 0, "position": 0, "error_seq": 1}
+        return {"next_seq": 1, "seen_seq": 1, "done_until": float("-inf"), "late_rows": 0, "position": 0, "error_seq": 1,
+                "error_id_seen": 0, "late_errors": 0}
     return dict(row)
 
 
@@ -227,10 +230,11 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
     now = store.clock()
     seqs, ts, versions, first_of_request = _log_columns(table)
     plan = _plan(kind, settings, cursor, dep["ended_at"] is not None, seqs, ts, now)
-    errors, error_seq = _new_errors(store, deployment_id, kind, cursor, plan, ended=dep["ended_at"] is not None)
-    if table is None and not len(errors):
+    errors = _new_errors(store, deployment_id, kind, cursor, plan, ended=dep["ended_at"] is not None)
+    if table is None and not len(errors.counted) and not errors.late:
         return report
     report.late_rows, report.waiting_rows = int(plan.late.sum()), int(plan.waiting.sum())
+    report.late_errors = errors.late
     report.future_rows = int((plan.waiting & (ts > now)).sum())
     prepared: list[tuple[Any, Reference, WindowStats, Traffic | None]] = []
     for version_id in np.unique(versions[plan.take]):
@@ -247,8 +251,8 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
             prepared.append((version, reference, stats, part))
         report.seconds["reduce"] += time.perf_counter() - clock
         clock = time.perf_counter()
-    prepared += _count_errors(store, prepared, errors, kind, settings["window_rows"])
-    report.errors = len(errors)
+    prepared += _count_errors(store, prepared, errors.counted, kind, settings["window_rows"])
+    report.errors = len(errors.counted)
     report.seconds["read"] += time.perf_counter() - clock
     clock = time.perf_counter()
     with store.transaction():
@@ -265,18 +269,19 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
             report.rows += stats.n_rows
         store.conn.execute(
             """INSERT INTO monitor_cursors (deployment_id, next_seq, seen_seq, done_until, late_rows, position, updated_at,
-                                            error_seq)
-               VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+                                            error_seq, error_id_seen, late_errors)
+               VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                ON CONFLICT (deployment_id) DO UPDATE SET next_seq = excluded.next_seq, seen_seq = excluded.seen_seq,
-                 done_until = excluded.done_until, late_rows = late_rows + ?, position = position + 1,
-                 updated_at = excluded.updated_at, error_seq = excluded.error_seq""",
-            (deployment_id, plan.next_seq, plan.written_to, plan.done_until, report.late_rows, now, error_seq,
-             report.late_rows),
+                 done_until = excluded.done_until, late_rows = late_rows + excluded.late_rows,
+                 position = position + 1, updated_at = excluded.updated_at, error_seq = excluded.error_seq,
+                 error_id_seen = excluded.error_id_seen, late_errors = late_errors + excluded.late_errors""",
+            (deployment_id, plan.next_seq, plan.written_to, plan.done_until, report.late_rows, now, errors.error_seq,
+             errors.newest_id, report.late_errors),
         )
-        if report.windows or report.late_rows:
+        if report.windows or report.late_rows or report.late_errors:
             store.audit("monitor.ingest", f"deployment {deployment_id}", {
                 "rows": report.rows, "windows": report.windows, "alerts": report.alerts, "late_rows": report.late_rows,
-                "future_rows": report.future_rows, "errors": report.errors})
+                "future_rows": report.future_rows, "errors": report.errors, "late_errors": report.late_errors})
     report.seconds["write"] = time.perf_counter() - clock
     return report
 
@@ -298,34 +303,49 @@ def _log_columns(table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
             table.column(META + "version").to_numpy(), first)
 
 
+@dataclass(frozen=True)
+class _Errors:
+    """The failed requests an ingest counts into windows, those that came too late, and
+    where the cursor moves."""
+
+    counted: np.ndarray
+    late: int
+    error_seq: int
+    newest_id: int  # the last request_errors row this ingest looked at
+
+
 def _new_errors(store: Store, deployment_id: int, kind: str, cursor: dict[str, Any], plan: _Plan, *,
-                ended: bool) -> tuple[np.ndarray, int]:
-    """The failed requests this ingest counts, and the new `error_seq` of the cursor.
+                ended: bool) -> _Errors:
+    """The failed requests this ingest counts, the late ones, and the cursor's new marks.
 
     Time windows count the errors stamped in the buckets that close now, [done_until before,
-    done_until after); an error flushed after its bucket closed is not counted (as late
-    rows are not). Row windows count the errors placed before the first seq still waiting
-    (all of them once the deployment ended), from `error_seq` on.
+    done_until after). Row windows count the errors placed before the first seq still waiting
+    (all of them once the deployment ended), from `error_seq` on. A flush written since the
+    last ingest (`request_errors.id` above `error_id_seen`) whose errors belong before that
+    range was too late for their windows: they are counted as late, as late rows are. Rows
+    written after this ingest's first read wait for the next one.
     """
     from core.service_errors import ERROR_DTYPE, decode
 
     if kind in KINDS:
-        low, high = cursor["done_until"], plan.done_until
-        where, column = "ts_max >= ? AND ts_min < ?", "ts"
+        low, high, column = cursor["done_until"], plan.done_until, "ts"
     else:
-        low, high = cursor["error_seq"], (ALL_SEQS if ended else plan.next_seq)
-        where, column = "seq_max >= ? AND seq_min < ?", "seq"
-    if high <= low:
-        return np.zeros(0, dtype=ERROR_DTYPE), cursor["error_seq"]
-    found = [decode(row["data"]) for row in store.rows(
-        f"SELECT data FROM request_errors WHERE deployment_id = ? AND {where} ORDER BY id", (deployment_id, low, high))]
+        low, high, column = cursor["error_seq"], (ALL_SEQS if ended else plan.next_seq), "seq"
+    seen = cursor["error_id_seen"]
+    newest = store.value("SELECT COALESCE(MAX(id), 0) FROM request_errors WHERE deployment_id = ?", (deployment_id,))
+    rows = store.rows(
+        f"SELECT id, data FROM request_errors WHERE deployment_id = ? AND id <= ?"
+        f" AND (({column}_max >= ? AND {column}_min < ?) OR (id > ? AND {column}_min < ?)) ORDER BY id",
+        (deployment_id, newest, low, high, seen, low))
+    found = [decode(row["data"]) for row in rows]
     errors = np.concatenate(found) if found else np.zeros(0, dtype=ERROR_DTYPE)
+    written_since = np.repeat([row["id"] > seen for row in rows], [len(part) for part in found]).astype(bool)
+    late = int((written_since & (errors[column] < low)).sum())
     errors = errors[(errors[column] >= low) & (errors[column] < high)]
-    if kind in KINDS:
-        return errors, cursor["error_seq"]
-    if high != ALL_SEQS:
-        return errors, int(high)
-    return errors, int(errors["seq"].max()) + 1 if len(errors) else int(low)
+    error_seq = cursor["error_seq"]
+    if kind not in KINDS:
+        error_seq = int(high) if high != ALL_SEQS else (int(errors["seq"].max()) + 1 if len(errors) else int(low))
+    return _Errors(errors, late, error_seq, max(seen, int(newest)))
 
 
 def _count_errors(store: Store, prepared: list[tuple[Any, Reference, WindowStats, Traffic | None]], errors: np.ndarray,

@@ -66,7 +66,8 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
             continue
         line = f"{report.source}: {report.rows} rows -> {len(report.windows)} windows, {len(report.alerts)} alerts raised"
         extras = [f"{n} {what}" for n, what in ((report.waiting_rows, "rows wait for their window to close"),
-                                                (report.late_rows, "late rows"), (report.future_rows, "rows from the future"))
+                                                (report.late_rows, "late rows"), (report.late_errors, "late errors"),
+                                                (report.future_rows, "rows from the future"))
                   if n]
         click.echo(line + (f" ({'; '.join(extras)})" if extras else ""))
         if report.skipped:

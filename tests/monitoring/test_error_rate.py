@@ -216,6 +216,31 @@ def test_error_flushes_outlive_nothing_they_were_not_counted_in(served, client):
     assert list_windows(store, MODEL)[0]["n_errors"] == 1  # the window keeps its count
 
 
+def test_an_error_flushed_after_its_window_closed_is_counted_late_not_lost(served, client):
+    client.now = T0 + 100
+    for _ in range(3):
+        client.good()
+    client.invalid()
+    store = served.open(T0 + DAY + 61)
+    client.settle(store)
+    ingest_log(store, MODEL)
+    (window,) = list_windows(store, MODEL)
+    assert (window["n_requests"], window["n_errors"]) == (3, 1)
+    client.now = T0 + 200  # stamped in the closed day, flushed only now: the writer stalled past the grace period
+    client.invalid()
+    client.invalid()
+    client.settle(store)
+    (report,) = ingest_log(store, MODEL)
+    assert (report.late_errors, report.errors, report.windows) == (2, 0, [])
+    assert list_windows(store, MODEL)[0]["n_errors"] == 1  # a closed window is never changed
+    assert tuple(store.row("SELECT late_errors, late_rows FROM monitor_cursors")) == (2, 0)
+    (again,) = ingest_log(store, MODEL)
+    assert again.late_errors == 0  # counted once
+    assert store.value("SELECT late_errors FROM monitor_cursors") == 2
+    audit = json.loads(store.value("SELECT details FROM audit WHERE action = 'monitor.ingest' ORDER BY id DESC LIMIT 1"))
+    assert audit["late_errors"] == 2
+
+
 def test_batch_files_have_no_error_rate(served):
     store = served.open()
     ingest_files(store, f"{MODEL}@champion", [str(PRODUCTION / "month_01.csv")])
