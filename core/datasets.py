@@ -369,6 +369,23 @@ def load_frame(store: Store, dv: DatasetVersion, columns: list[str] | None = Non
     return pd.DataFrame({name: pandas_column(table.column(name), table.schema.field(name)) for name in wanted})
 
 
+def stored_hash(store: Store, dv: DatasetVersion) -> str:
+    """The content hash of the rows a version holds now, re-computed from its chunks.
+
+    It equals `dv.sha256` unless the stored rows were altered after the import (the hash is
+    of the compact columns the chunks store, see `core.content_hash`). Raises PitboardError
+    naming the version when a chunk cannot be decoded at all.
+    """
+    import pyarrow as pa
+
+    from core.content_hash import table_hash
+
+    try:
+        return table_hash(stored_table(store.conn, dv.id))
+    except (pa.ArrowException, OSError) as exc:
+        raise PitboardError(f"{dv.ref}: a stored chunk cannot be decoded ({str(exc).splitlines()[0][:120]})") from exc
+
+
 def read_page(store: Store, dv: DatasetVersion, offset: int, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and `limit` rows from row `offset` (0-based), for paging.
 

@@ -214,3 +214,46 @@ def test_a_database_from_a_newer_pitboard_is_refused_and_untouched(pitboard: Cal
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {seeded_db}: schema version 999 is newer than this pitboard supports")
     assert snapshot(seeded_db) == before
+
+
+def test_verify_rehashes_the_stored_rows_and_names_altered_versions(pitboard: Callable, db_path: Path,
+                                                                    tmp_path: Path) -> None:
+    import pandas as pd
+
+    from core.chunks import encode_frame
+
+    assert pitboard("data", "verify").stdout.strip() == "no dataset versions"
+    (tmp_path / "a.csv").write_text(GOOD)
+    (tmp_path / "b.csv").write_text(GOOD + "4,3.5,1\n")
+    for name, path in (("small", "a.csv"), ("small", "b.csv"), ("other", "a.csv")):
+        assert pitboard("data", "add", name, tmp_path / path, "--target", "label").exit_code == 0
+    clean = pitboard("data", "verify")
+    assert clean.exit_code == 0 and clean.stdout.count(" ok ") == 3
+
+    conn = sqlite3.connect(db_path)  # someone edits small@2's rows behind pitboard's back: 2.5 -> 2.75
+    version_id = conn.execute("SELECT v.id FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id"
+                              " WHERE d.name = 'small' AND v.version = 2").fetchone()[0]
+    edited = pd.DataFrame({"id": [1, 2, 3, 4], "x": [0.5, 1.5, 2.75, 3.5], "label": [0, 1, 0, 1]})
+    (chunk,) = encode_frame(edited)
+    conn.execute("UPDATE dataset_chunks SET data = ? WHERE version_id = ?", (chunk.data.to_pybytes(), version_id))
+    conn.commit()
+    conn.close()
+    before = file_bytes(db_path)
+
+    altered = pitboard("data", "verify", "--json")
+    assert altered.exit_code == 1
+    assert "1 of 3 versions do not match their recorded hash: small@2" in altered.stderr
+    results = {r["version"]: r for r in json.loads(altered.stdout)}
+    assert [v for v, r in results.items() if not r["ok"]] == ["small@2"]
+    assert results["small@2"]["problem"] == "the stored rows changed since the import"
+    assert results["small@1"]["stored"] == results["small@1"]["recorded"]
+    assert pitboard("data", "verify", "small@1", "other").exit_code == 0
+    assert file_bytes(db_path) == before  # verifying writes nothing
+
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE dataset_chunks SET data = ? WHERE version_id = ?", (b"not arrow at all", version_id))
+    conn.commit()
+    conn.close()
+    broken = pitboard("data", "verify", "small@2")
+    assert broken.exit_code == 1 and "ALTERED" in broken.stdout
+    assert "small@2: a stored chunk cannot be decoded" in broken.stdout

@@ -141,4 +141,37 @@ def validate(obj: Any, ref: str, against: str | None, show_all: bool, as_json: b
         raise CheckFailed(f"{report.dataset}: {len(report.errors)} error-level checks failed: {names}{more}")
 
 
+@data.command("verify")
+@click.argument("refs", nargs=-1)
+@json_option
+@click.pass_obj
+def verify(obj: Any, refs: tuple[str, ...], as_json: bool) -> None:
+    """Re-hash the stored rows of each REF (every version when none is given); exit 1 when
+    one no longer matches the SHA-256 recorded at import."""
+    from core.datasets import list_datasets, list_versions, resolve, stored_hash
+    from core.errors import PitboardError
+
+    versions = [resolve(obj.store, ref) for ref in refs] or [
+        dv for listed in list_datasets(obj.store) for dv in list_versions(obj.store, listed["name"])]
+    results = []
+    for dv in versions:
+        try:
+            stored, problem = stored_hash(obj.store, dv), ""
+        except PitboardError as exc:
+            stored, problem = None, str(exc)
+        ok = stored == dv.sha256
+        results.append({"version": dv.ref, "ok": ok, "recorded": dv.sha256, "stored": stored,
+                        "problem": problem or ("" if ok else "the stored rows changed since the import")})
+    if as_json:
+        click.echo(to_json(results))
+    elif not results:
+        click.echo("no dataset versions")
+    else:
+        emit([{"version": r["version"], "status": "ok" if r["ok"] else "ALTERED", "recorded": r["recorded"][:12],
+               "stored": (r["stored"] or "-")[:12], "problem": r["problem"]} for r in results], False)
+    altered = [r["version"] for r in results if not r["ok"]]
+    if altered:
+        raise CheckFailed(f"{len(altered)} of {len(results)} versions do not match their recorded hash: {', '.join(altered)}")
+
+
 COMMANDS = [data]
