@@ -103,26 +103,32 @@ def _kind(field: "pa.Field", arrow_type: "pa.DataType") -> str:
     return f"float:{arrow_type}"
 
 
-def _value_blocks(array: "pa.Array") -> Iterator[bytes | memoryview]:
+def _value_blocks(array: "pa.Array") -> Iterator[bytes | memoryview | np.ndarray]:
+    """The value bytes of a compact column, as views where Arrow's buffers allow (no copies)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arrow_type = array.type
     if pa.types.is_dictionary(arrow_type):
         yield from _text_blocks(array.dictionary)
-        yield _zero_filled(array.indices, 0).tobytes()
+        yield _little_endian(_zero_filled(array.indices, 0), arrow_type.index_type.to_pandas_dtype())
     elif pa.types.is_large_string(arrow_type):
         yield from _text_blocks(array)
     elif pa.types.is_boolean(arrow_type):
-        yield _zero_filled(array, False).astype(np.uint8).tobytes()
+        yield _zero_filled(array, False).view(np.uint8)
     elif pa.types.is_date32(arrow_type):
-        yield _zero_filled(array.cast(pa.int32()), 0).astype("<i4").tobytes()
+        yield _little_endian(_zero_filled(array.cast(pa.int32()), 0), np.int32)
     elif pa.types.is_temporal(arrow_type):
-        yield _zero_filled(array.cast(pa.int64()), 0).astype("<i8").tobytes()
+        yield _little_endian(_zero_filled(array.cast(pa.int64()), 0), np.int64)
     elif pa.types.is_integer(arrow_type):
-        yield _zero_filled(array, 0).astype(arrow_type.to_pandas_dtype()).tobytes()
+        yield _little_endian(_zero_filled(array, 0), arrow_type.to_pandas_dtype())
     else:
-        yield (_zero_filled(pc.cast(array, pa.float64()), 0.0) + 0.0).astype("<f8").tobytes()
+        yield _little_endian(_zero_filled(pc.cast(array, pa.float64()), 0.0) + 0.0, np.float64)  # -0.0 as 0.0
+
+
+def _little_endian(values: np.ndarray, dtype: object) -> np.ndarray:
+    """The values as a contiguous little-endian array of `dtype`, copied only if they are not one."""
+    return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
 
 
 def _zero_filled(array: "pa.Array", zero: object) -> np.ndarray:
@@ -137,7 +143,7 @@ def _text_blocks(array: "pa.Array") -> Iterator[bytes | memoryview]:
     import pyarrow.compute as pc
 
     array = _zero_filled_text(array)
-    yield pc.binary_length(array).to_numpy(zero_copy_only=False).astype("<i8").tobytes()
+    yield _little_endian(pc.binary_length(array).to_numpy(zero_copy_only=False), np.int64)
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
     data = array.buffers()[2]
     if data is not None:

@@ -129,7 +129,9 @@ def _as_floats(stored: np.ndarray, field: "pa.Field") -> np.ndarray:
     """Stored numbers as the float64 values they stand for (scaled decimals divided back)."""
     decimals = field_metadata(field).get("decimals")
     values = stored.astype(np.float64)
-    return values if decimals is None else values / 10.0 ** int(decimals)
+    if decimals is not None:
+        values /= 10.0 ** int(decimals)  # as core.chunks restores them: the same float64 division
+    return values
 
 
 def _sorted_unique(ordered: np.ndarray) -> int:
