@@ -216,7 +216,7 @@ class MonitorPane(Pane):
             ((f["feature"], _feature_cells(f)) for f in sorted(view.features, key=lambda f: (not f["drifted"], f["feature"]))),
         )
         self.query_one("#alerts-table", FilterTable).set_rows(
-            ("alert", "severity", "state", "message", "rule", "windows", "opened"),
+            ("alert", "severity", "state", "rule", "windows", "message", "opened"),
             ((str(a["id"]), _alert_cells(a)) for a in view.alerts),
         )
         self._show_trends()
@@ -332,5 +332,5 @@ def _alert_cells(alert: dict[str, Any]) -> tuple[str | Text, ...]:
 
     severity = Text(alert["severity"].upper(), style=SEVERITY_STYLE.get(alert["severity"], ""))
     state = Text(alert["state"], style="bold" if alert["state"] == "open" else "dim")
-    return (str(alert["id"]), severity, state, alert["message"], alert["rule"], window_span(alert),
+    return (str(alert["id"]), severity, state, alert["rule"], window_span(alert), alert["message"],
             iso(alert["opened_at"]))
