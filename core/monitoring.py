@@ -198,7 +198,8 @@ def status(store: Store, model: str) -> dict[str, Any]:
         "state": state,
         "exit_code": alert_rules.EXIT_CODES[state],
         "champion": champion.version if champion else None,
-        "alerts": [{k: a[k] for k in ("id", "severity", "state", "rule", "version", "message")} for a in open_alerts],
+        "alerts": [{k: a[k] for k in ("id", "severity", "state", "rule", "version", "windows", "message")}
+                   for a in open_alerts],
         "challenger_waiting": None if waiting is None else {"retrain": waiting["id"], "version": waiting["version"]},
         "windows": store.value("SELECT COUNT(*) FROM monitor_windows WHERE model_id = ?", (mid,)),
         "latest_window": None if window is None else {

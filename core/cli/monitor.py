@@ -102,7 +102,9 @@ def status(ctx, obj, model: str, as_json: bool) -> None:
                        + (f", drifted: {', '.join(window['drifted'])}" if window["drifted"] else "")
                        + (f"; {metrics}" if metrics else "") + (f"; estimated {estimated}" if estimated else ""))
         for alert in found["alerts"]:
-            click.echo(f"  [{alert['severity'].upper()}] alert {alert['id']} ({alert['state']}) {alert['rule']}: {alert['message']}")
+            held = f", {alert['windows']} windows" if alert["windows"] > 1 else ""
+            click.echo(f"  [{alert['severity'].upper()}] alert {alert['id']} ({alert['state']}{held}) {alert['rule']}:"
+                       f" {alert['message']}")
         if found["challenger_waiting"]:
             waiting = found["challenger_waiting"]
             click.echo(f"challenger v{waiting['version']} waits for promotion (retrain {waiting['retrain']})")

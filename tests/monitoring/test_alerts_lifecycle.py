@@ -105,6 +105,9 @@ def test_a_persisting_condition_is_one_alert_that_counts_its_windows(served, pit
         alert = listed[alert_id]
         assert alert["windows"] >= 2
         assert f"#{alert['window_id']}..#{alert['last_window_id']} ({alert['windows']})" in shown
+    status = pitboard("monitor", "status", MODEL).stdout
+    for alert_id in second.alerts:
+        assert f"alert {alert_id} (open, {listed[alert_id]['windows']} windows)" in status
     opened = store.value("SELECT COUNT(*) FROM audit WHERE action = 'alert.open'")
     assert opened == len(rules)
 
