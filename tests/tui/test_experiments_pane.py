@@ -115,7 +115,7 @@ async def test_space_marks_runs_and_c_compares_them(runs_app):
         first, second = run_ids(app)[:2]
         assert pane.marked == {first, second}
         cells = app.query_one("#runs", FilterTable).table.get_row_at(0)
-        assert cells[0] == "●"
+        assert str(cells[0]) == "●"
         await pilot.press("c")
         await settle(pilot)
         screen = app.screen

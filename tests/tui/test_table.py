@@ -62,3 +62,19 @@ async def test_new_rows_wider_cells_or_a_filter_rebuild_the_table():
         assert table.shown_keys == ["2"]
         table.set_rows(COLUMNS, [("4", ("4", "queued", "")), *rows("12h05m31s")])
         assert table.shown_keys == ["2"] and cell_texts(table) == [["2", "failed", "42s"]]
+
+
+async def test_text_cells_show_as_written_never_as_markup():
+    # Values come from users' data: "[red]" is text to show, and "a[/]b" once crashed the
+    # table (rich's MarkupError) when it was drawn.
+    app = TableApp()
+    values = ["[red]hot", "a[/]b", "[b]x[/b]", "plain"]
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows(("value",), [(str(i), (value,)) for i, value in enumerate(values)])
+        await pilot.pause()
+        shown = [table.table.render_line(y).text.strip() for y in range(1, 1 + len(values))]
+        assert shown == values
+        table.set_rows(("value",), [(str(i), (value,)) for i, value in enumerate(["[blue]cold", *values[1:]])])
+        await pilot.pause()  # an in-place update goes through the same door
+        assert table.table.render_line(1).text.strip() == "[blue]cold"

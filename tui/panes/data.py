@@ -26,7 +26,7 @@ from core.store import Store
 from tui.keys import bind
 from tui.panes.base import EmptyState, PaletteAction, Pane
 from tui.widgets.modals import ChooseScreen
-from tui.widgets.table import FilterTable
+from tui.widgets.table import FilterTable, plain
 
 PAGE_ROWS = 100
 SCHEMA_COLUMNS = ("column", "role", "dtype", "missing", "unique", "mean", "min", "p50", "max", "top values")
@@ -145,7 +145,7 @@ class DataPane(Pane):
         dv = detail.version
         roles = f"target {dv.target}" if dv.target else "no target"
         self.query_one("#version-summary", Static).update(
-            f"{dv.ref}  {dv.n_rows:,} rows × {dv.n_columns} columns  {roles}  added {iso(dv.created_at)}"
+            plain(f"{dv.ref}  {dv.n_rows:,} rows × {dv.n_columns} columns  {roles}  added {iso(dv.created_at)}")
         )
         self._show_page(detail)
         if not same_version:

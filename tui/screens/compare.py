@@ -17,6 +17,7 @@ from textual.widgets import Footer, Label, Static
 
 from core.cli._output import format_value
 from core.store import Store
+from tui.widgets.table import plain
 
 BAR_WIDTH = 20
 
@@ -46,7 +47,7 @@ def comparison_view(found: dict[str, Any]) -> Group:
     for head in heads:
         params.add_column(head)
     for row in found["params"]:
-        params.add_row(row["key"], *(format_value(v) if v is not None else "—" for v in row["values"]))
+        params.add_row(plain(row["key"]), *(plain(format_value(v)) if v is not None else "—" for v in row["values"]))
     hidden = Text(f"{found['hidden_identical_params']} identical params hidden (a shows all)", style="dim")
     metrics = Table(title=f"metrics (deltas against run {found['runs'][0]['id']})", title_justify="left")
     metrics.add_column("metric")

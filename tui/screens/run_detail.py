@@ -24,6 +24,7 @@ from textual.widgets import Footer, Label, Static
 
 from core.cli._output import format_value
 from core.store import Store
+from tui.widgets.table import plain
 
 MAX_IMPORTANCE_BARS = 12
 RESIDUAL_BINS = 15
@@ -84,7 +85,7 @@ def params_table(run: Any) -> Table:
     table.add_column("param")
     table.add_column("value")
     for key, value in run.params.items():
-        table.add_row(key, value)
+        table.add_row(plain(key), plain(value))
     return table
 
 

@@ -37,6 +37,13 @@ def _cell_key(cell: Cell) -> object:
     return cell
 
 
+def plain(cell: object) -> Text:
+    """A value as text to draw as written. DataTable, rich tables and Static read a str as
+    rich markup, so a value such as "[red]" from a user's data would vanish into a style
+    and "a[/]b" would crash the drawing; a Text is also drawn without parsing anything."""
+    return cell if isinstance(cell, Text) else Text(str(cell), end="")
+
+
 def _widths(headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]]) -> list[int]:
     """Column widths fitting every row, filtered out or not, so the layout holds still while filtering.
 
@@ -151,7 +158,7 @@ class FilterTable(Vertical):
         for (key, cells), (_, old_cells) in zip(rows, old_rows):
             for column, cell, old in zip(columns, cells, old_cells):
                 if _cell_key(cell) != old:
-                    table.update_cell(key, column, cell)
+                    table.update_cell(key, column, plain(cell))
         self._all_rows = rows
 
     def _show(self) -> None:
@@ -161,10 +168,10 @@ class FilterTable(Vertical):
         table.clear(columns=True)
         self._column_widths = _widths(self._headers, self._all_rows)
         for label, width in zip(self._headers, self._column_widths):
-            table.add_column(label, width=width)
+            table.add_column(plain(label), width=width)
         for key, cells in self._all_rows:
             if not needle or any(needle in str(cell).casefold() for cell in cells):
-                table.add_row(*cells, key=key)
+                table.add_row(*map(plain, cells), key=key)
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         self._announce()
