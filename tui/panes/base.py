@@ -114,10 +114,10 @@ class Pane(Vertical):
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             try:
                 message = act(store)
-            except PitboardError as error:
-                self.app.call_from_thread(self.notify, str(error), severity="error")
+            except PitboardError as error:  # names users' files and values: shown as written, not as markup
+                self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
                 return
-        self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(self.notify, message, markup=False)
         if reload:
             self.app.call_from_thread(self.reload)
 
