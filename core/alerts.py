@@ -233,6 +233,11 @@ def _resolve_passed(store: Store, model_id: int, model: str, window: dict[str, A
         store.audit("alert.auto_resolve", f"{model} {finding.rule}", {"window": window["id"], "alerts": resolved})
 
 
+# An alert with what joining it needs: its state, severity and the end of its latest window.
+_JOINED_ALERT = ("SELECT a.id, a.state, a.severity, w.end AS last_end"
+                 " FROM alerts a JOIN monitor_windows w ON w.id = a.last_window_id")
+
+
 def _raise(store: Store, model_id: int, model: str, window: dict[str, Any], finding: Finding) -> int | None:
     """The alert this failing window opened or joined; None if the window had joined it before.
 
@@ -240,12 +245,12 @@ def _raise(store: Store, model_id: int, model: str, window: dict[str, Any], find
     does not raise it again; a window of an alert resolved since changes nothing.
     """
     known = store.row(
-        "SELECT a.id, a.state FROM alert_windows aw JOIN alerts a ON a.id = aw.alert_id"
-        " WHERE aw.window_id = ? AND a.rule = ?", (window["id"], finding.rule))
+        f"{_JOINED_ALERT} JOIN alert_windows aw ON aw.alert_id = a.id WHERE aw.window_id = ? AND a.rule = ?",
+        (window["id"], finding.rule))
     if known is not None and known["state"] == "resolved":
         return None
     alert = known or store.row(
-        "SELECT id, state FROM alerts WHERE version_id = ? AND rule = ? AND state != 'resolved'",
+        f"{_JOINED_ALERT} WHERE a.version_id = ? AND a.rule = ? AND a.state != 'resolved'",
         (window["version_id"], finding.rule))
     now = store.clock()
     if alert is None:
@@ -268,24 +273,23 @@ def _raise(store: Store, model_id: int, model: str, window: dict[str, Any], find
         (alert_id, window["id"], finding.severity, finding.value, finding.message, now),
     )
     if alert is not None:
-        _follow_latest_window(store, alert_id, model, finding, window)
+        _follow_latest_window(store, alert, model, finding, window)
     return None if known is not None else alert_id
 
 
-def _follow_latest_window(store: Store, alert_id: int, model: str, finding: Finding, window: dict[str, Any]) -> None:
-    """Give a joined alert this window's verdict if the window is its latest (audited when the severity changes)."""
-    current = store.row(
-        "SELECT a.severity, w.end FROM alerts a JOIN monitor_windows w ON w.id = a.last_window_id WHERE a.id = ?",
-        (alert_id,))
-    if window["end"] < current["end"]:
+def _follow_latest_window(store: Store, alert: Any, model: str, finding: Finding, window: dict[str, Any]) -> None:
+    """Give a joined alert (a `_JOINED_ALERT` row) this window's verdict if the window is its
+    latest; a change of severity is audited."""
+    if window["end"] < alert["last_end"]:
         return
+    alert_id = alert["id"]
     store.conn.execute(
         "UPDATE alerts SET last_window_id = ?, severity = ?, value = ?, threshold = ?, message = ? WHERE id = ?",
         (window["id"], finding.severity, finding.value, finding.threshold, finding.message, alert_id),
     )
-    if finding.severity != current["severity"]:
+    if finding.severity != alert["severity"]:
         store.audit("alert.severity", f"alert {alert_id}", {
-            "model": model, "rule": finding.rule, "from": current["severity"], "to": finding.severity,
+            "model": model, "rule": finding.rule, "from": alert["severity"], "to": finding.severity,
             "window": window["id"]})
 
 
