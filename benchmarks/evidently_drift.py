@@ -11,7 +11,7 @@ import sys
 import time
 
 import pandas as pd
-from evidently import Dataset, DataDefinition, Report
+from evidently import DataDefinition, Dataset, Report
 from evidently.presets import DataDriftPreset
 
 

@@ -8,7 +8,7 @@ categories) and an ISO date. Then, on that same file:
 
 - reference: `pandas.read_csv(path)` alone, the best of `--runs` (the page cache is warm;
   pandas 3 reads a large file with one thread per core);
-- import: `core.datasets.add_dataset` into a fresh database, then closing it, as the CLI
+- import: `core.data.datasets.add_dataset` into a fresh database, then closing it, as the CLI
   does: read and check the file; compact every column and hash it (threads); encode the
   chunks and profile the columns (threads) while the chunks are written; commit. The
   median of `--runs` imports, each into its own new database;
@@ -37,13 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
-from core.chunks import chunk_count, compact_column, compact_table, encode_chunk  # noqa: E402
-from core.clock import fixed_clock  # noqa: E402
-from core.content_hash import column_digest  # noqa: E402
-from core.datasets import IMPORT_THREADS, _compact_and_hash, _start_writing, add_dataset  # noqa: E402
-from core.profiling import profile_column  # noqa: E402
-from core.store import Store  # noqa: E402
-from core.tabular import read_tabular  # noqa: E402
+from core.data.chunks import chunk_count, compact_column, compact_table, encode_chunk  # noqa: E402
+from core.data.content_hash import column_digest  # noqa: E402
+from core.data.datasets import IMPORT_THREADS, _compact_and_hash, _start_writing, add_dataset  # noqa: E402
+from core.data.profiling import profile_column  # noqa: E402
+from core.data.tabular import read_tabular  # noqa: E402
+from core.store.clock import fixed_clock  # noqa: E402
+from core.store.database import Store  # noqa: E402
 
 DATA = ROOT / "benchmarks" / ".data"
 GOAL = 3.0

@@ -87,10 +87,10 @@ def fresh_run(folder: Path):
     """A real pitboard database holding one recorded run to log points into."""
     import pandas as pd
 
-    from core.clock import fixed_clock
-    from core.datasets import add_frame
-    from core.runs import RunRecord, ensure_experiment, record_run
-    from core.store import Store
+    from core.data.datasets import add_frame
+    from core.experiments.runs import RunRecord, ensure_experiment, record_run
+    from core.store.clock import fixed_clock
+    from core.store.database import Store
 
     store = Store.open(folder / "pitboard.db", clock=fixed_clock(0.0))
     dv, _ = add_frame(store, "bench", pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]}), source="benchmark", target="y")
@@ -107,7 +107,7 @@ def fresh_run(folder: Path):
 
 
 def measure_pitboard(sizes: list[int]) -> dict:
-    from core.runs import log_points
+    from core.experiments.runs import log_points
 
     out = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,10 +4,10 @@
 
 Builds once (cached in benchmarks/.data/monitor/) a database through the real engine: a
 20-feature credit-like dataset is imported and validated, a LogisticRegression trained,
-registered (which profiles its reference) and promoted; then a `core.serving.Service`'s
+registered (which profiles its reference) and promoted; then a `core.serving.service.Service`'s
 prediction-log writer logs `--rows` scored predictions spread over 24 hours, in flushes
 of 5,000 rows, exactly as the service writes them. A copy of that database is then
-ingested into hourly windows by `core.ingest.ingest_deployment`, timed in three parts:
+ingested into hourly windows by `core.monitoring.ingest.ingest_deployment`, timed in three parts:
 
 - read: decoding the Arrow flushes and encoding features against the reference,
 - kernels: reducing each window (default drift test, PSI, histograms, CBPE, latency),
@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from core.clock import fixed_clock  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.store.clock import fixed_clock  # noqa: E402
+from core.store.database import Store  # noqa: E402
 
 DATA = ROOT / "benchmarks" / ".data" / "monitor"
 START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
@@ -76,13 +76,14 @@ def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
 
 def build(template: Path, rows: int) -> None:
     """The database with a champion and `rows` logged predictions (see the module docstring)."""
-    from core.datasets import add_frame
-    from core.gates import promote
-    from core.registry import load_estimator, register, resolve
-    from core.serving import Service
-    from core.specs import parse_spec
-    from core.training import train_spec
-    from core.validation import validate
+    from core.data.datasets import add_frame
+    from core.data.validation import validate
+    from core.experiments.specs import parse_spec
+    from core.experiments.training import train_spec
+    from core.monitoring.promotion import promote
+    from core.monitoring.references import register
+    from core.registry.versions import load_estimator, resolve
+    from core.serving.service import Service
 
     if template.exists():
         template.unlink()
@@ -115,7 +116,7 @@ def scipy_reduction(store: Store, windows: list[tuple[np.ndarray, pd.DataFrame]]
     from scipy.spatial.distance import jensenshannon
     from scipy.stats import wasserstein_distance
 
-    from core.datasets import load_frame, resolve
+    from core.data.datasets import load_frame, resolve
 
     reference = load_frame(store, resolve(store, "bench"))
     started = time.perf_counter()
@@ -151,7 +152,7 @@ def main() -> None:
         started = time.perf_counter()
         build(template, args.rows)
         print(f"  built in {time.perf_counter() - started:.1f} s")
-    from core.ingest import _read_log, ingest_deployment
+    from core.monitoring.ingest import _read_log, ingest_deployment
 
     run = DATA / "run.db"
     for suffix in ("", "-wal", "-shm"):

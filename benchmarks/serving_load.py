@@ -45,13 +45,13 @@ def build_model(db: Path) -> str:
     benchmark serves the model a user of the README would serve.
     """
     sys.path.insert(0, str(REPO))
-    from core.datasets import add_dataset
-    from core.gates import promote
-    from core.registry import register
-    from core.specs import load_spec
-    from core.store import Store
-    from core.training import train_spec
-    from core.validation import validate
+    from core.data.datasets import add_dataset
+    from core.data.validation import validate
+    from core.experiments.specs import load_spec
+    from core.experiments.training import train_spec
+    from core.monitoring.promotion import promote
+    from core.monitoring.references import register
+    from core.store.database import Store
 
     spec_path = REPO / "sample_data" / "credit_spec.toml"
     with Store.open(db) as store:
@@ -76,10 +76,11 @@ def build_model(db: Path) -> str:
 def sample_records(db: Path, ref: str, n: int) -> list[dict]:
     """Real rows of the model's training data, restricted to its signature."""
     sys.path.insert(0, str(REPO))
-    from core.datasets import load_frame, resolve as resolve_dataset
-    from core.predict import frame_columns
-    from core.registry import resolve
-    from core.store import Store
+    from core.data.datasets import load_frame
+    from core.data.datasets import resolve as resolve_dataset
+    from core.registry.versions import resolve
+    from core.serving.predict import frame_columns
+    from core.store.database import Store
 
     store = Store.open(db)
     mv = resolve(store, ref)

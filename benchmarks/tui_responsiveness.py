@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/tui_responsiveness.py [--rounds 5] [--seconds 10] [--rebuild]
 
-Builds once (cached in benchmarks/.data/tui_demo/) the demo database through `core.demo`,
+Builds once (cached in benchmarks/.data/tui_demo/) the demo database through `core.simulation.demo`,
 the same calls `pitboard demo` makes: `built/` stops where `pitboard demo` opens the app
 (trained, registered, promoted, continuous training on; no traffic yet) and `full/` has
 the whole recession replayed as `pitboard demo --no-tui` leaves it (every pane has data).
@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.store import Store  # noqa: E402
+from core.store.database import Store  # noqa: E402
 
 DATA = ROOT / "benchmarks" / ".data" / "tui_demo"
 SIZE = (120, 40)
@@ -64,7 +64,7 @@ def say(line: str) -> None:
 
 def build_databases(rebuild: bool) -> tuple[Path, Path]:
     """`built/pitboard.db` (before the replay) and `full/pitboard.db` (after it), built once."""
-    from core.demo import build, replay
+    from core.simulation.demo import build, replay
 
     built, full = DATA / "built" / "pitboard.db", DATA / "full" / "pitboard.db"
     if not rebuild and built.exists() and full.exists():
@@ -72,7 +72,7 @@ def build_databases(rebuild: bool) -> tuple[Path, Path]:
     shutil.rmtree(DATA, ignore_errors=True)
     built.parent.mkdir(parents=True)
     start = time.perf_counter()
-    print("building the demo database (core.demo.build, then the replay):", flush=True)
+    print("building the demo database (core.simulation.demo.build, then the replay):", flush=True)
     with Store.open(built) as store:
         build(store, say)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -188,9 +188,9 @@ def fresh_copy(built: Path) -> Path:
 
 async def measure_stalls(built: Path, seconds: float, month_seconds: float) -> dict[str, Any]:
     """Loop lags on Monitor while the replay job writes windows, then on Jobs while a training job runs."""
-    from core.demo import start_replay
-    from core.jobs import ACTIVE, cancel_job, list_jobs, start_job
-    from core.specs import load_spec
+    from core.experiments.specs import load_spec
+    from core.jobs.runner import ACTIVE, cancel_job, list_jobs, start_job
+    from core.simulation.demo import start_replay
     from tui.app import PitboardApp
 
     db = fresh_copy(built)

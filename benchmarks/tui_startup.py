@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.clock import fixed_clock  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.store.clock import fixed_clock  # noqa: E402
+from core.store.database import Store  # noqa: E402
 
 DATA = ROOT / "benchmarks" / ".data"
 PITBOARD = Path(sys.executable).parent / "pitboard"
@@ -54,11 +54,11 @@ REFERENCE_APP = (
 
 
 def build_database(path: Path, rows: int) -> None:
-    """The credit sample and a big seeded dataset, imported through core.datasets."""
+    """The credit sample and a big seeded dataset, imported through core.data.datasets."""
     import numpy as np
     import pandas as pd
 
-    from core import datasets
+    from core.data import datasets
 
     rng = np.random.default_rng(7)
     big = pd.DataFrame({
@@ -178,7 +178,7 @@ def main() -> None:
     print(f"  ratio first data / reference: {statistics.median(first_data) / statistics.median(reference):.2f}x"
           f"  (goal: first screen < 1 s: {'met' if statistics.median(first_data) < 1 else 'NOT met'})")
 
-    from core import datasets
+    from core.data import datasets
 
     with Store.open(db) as store:
         big = datasets.resolve(store, "big")

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import settings
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO / "sample_data"

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 
 from .conftest import T0
 
@@ -36,7 +36,7 @@ def credit_frame(n: int = 360, seed: int = 0) -> pd.DataFrame:
 
 def add_credit(store: Store, name: str = "credit", n: int = 360, seed: int = 0):
     """Import the frame as a dataset version through the real datasets engine."""
-    from core.datasets import add_frame
+    from core.data.datasets import add_frame
 
     dv, _ = add_frame(store, name, credit_frame(n, seed), source="tests", target="default", id_column="applicant_id")
     return dv

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import chunks
-from core.chunks import compact_column, decode, encode_frame, pandas_column, python_rows
-from core.tabular import normalize_frame
+from core.data import chunks
+from core.data.chunks import compact_column, decode, encode_frame, pandas_column, python_rows
+from core.data.tabular import normalize_frame
 
 
 def round_trip(frame: pd.DataFrame) -> pa.Table:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.datasets import add_dataset
-from core.store import Store
+from core.data.datasets import add_dataset
+from core.store.clock import fixed_clock
+from core.store.database import Store
 
 from .conftest import SAMPLE_DATA, T0, file_bytes
 
@@ -220,7 +220,7 @@ def test_verify_rehashes_the_stored_rows_and_names_altered_versions(pitboard: Ca
                                                                     tmp_path: Path) -> None:
     import pandas as pd
 
-    from core.chunks import encode_frame
+    from core.data.chunks import encode_frame
 
     assert pitboard("data", "verify").stdout.strip() == "no dataset versions"
     (tmp_path / "a.csv").write_text(GOOD)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 
 from .conftest import SAMPLE_DATA, T0, file_bytes
 from .experiments_helpers import SMALL_SPEC, credit_db, write_spec  # noqa: F401 (credit_db is a fixture)
@@ -136,7 +136,7 @@ def test_all_runs_failing_exits_1(pitboard, credit_db: Path, tmp_path: Path) -> 
 
 
 def test_the_sample_spec_trains_three_families_on_the_sample_data(pitboard, db_path: Path) -> None:
-    from core.datasets import add_dataset
+    from core.data.datasets import add_dataset
 
     with Store.open(db_path, clock=fixed_clock(T0)) as store:
         add_dataset(store, "credit", SAMPLE_DATA / "credit_train.csv", target="default")

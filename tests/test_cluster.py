@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 
 from .conftest import T0
 from .experiments_helpers import add_credit, sequential_training, write_spec

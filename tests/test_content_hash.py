@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import chunks
-from core.chunks import stored_table
-from core.content_hash import content_hash, table_hash
-from core.datasets import add_frame
-from core.store import Store
-from core.tabular import normalize_frame
+from core.data import chunks
+from core.data.chunks import stored_table
+from core.data.content_hash import content_hash, table_hash
+from core.data.datasets import add_frame
+from core.data.tabular import normalize_frame
+from core.store.database import Store
 
 
 def canonical(columns: dict[str, object]) -> pd.DataFrame:
@@ -36,7 +36,7 @@ EVERY_KIND = {
 
 def test_known_answer_pins_the_scheme() -> None:
     # Changing how columns are compacted changes every hash: that needs a new scheme name
-    # and a migration re-hashing stored versions (see core/content_hash.py), not a new value here.
+    # and a migration re-hashing stored versions (see core/data/content_hash.py), not a new value here.
     assert content_hash(canonical(EVERY_KIND)) == "e03be3cbb277dbe3d06ea2364795a0f3d1f20062756141103204fe67c94d6b20"
 
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from core import chunks
-from core.chunks import decode
-from core.content_hash import content_hash
-from core.datasets import (
+from core.data import chunks
+from core.data.chunks import decode
+from core.data.content_hash import content_hash
+from core.data.datasets import (
     add_dataset,
     add_frame,
     columns,
@@ -25,9 +25,9 @@ from core.datasets import (
     read_tabular,
     resolve,
 )
-from core.errors import NotFound, PitboardError
-from core.store import Store
-from core.tabular import normalize_frame
+from core.data.tabular import normalize_frame
+from core.store.database import Store
+from core.store.errors import NotFound, PitboardError
 
 from .conftest import T0
 
@@ -275,14 +275,14 @@ def test_a_failure_inside_the_import_leaves_nothing_behind(store: Store, tmp_pat
 
 def test_a_failure_in_a_worker_thread_leaves_nothing_behind(store: Store, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.profiling
+    import core.data.profiling
 
     before = counts(store)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise MemoryError("profile failed (injected)")
 
-    monkeypatch.setattr(core.profiling, "profile_column", broken)  # runs after the chunks were written
+    monkeypatch.setattr(core.data.profiling, "profile_column", broken)  # runs after the chunks were written
     with pytest.raises(MemoryError, match="injected"):
         add_dataset(store, "loans", write(tmp_path / "a.csv", CSV))
     assert counts(store) == before

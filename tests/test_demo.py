@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import T0
 
 MODEL = "credit-risk"
@@ -18,8 +18,8 @@ def dump(store: Store) -> str:
 
 @pytest.mark.slow
 def test_demo_builds_the_story_once_through_the_real_command(pitboard_process, db_path):
-    from core.registry import alias_holder
-    from core.retraining import policy_for
+    from core.monitoring.retraining import policy_for
+    from core.registry.versions import alias_holder
 
     built = pitboard_process("demo", "--no-tui", timeout=300)
     assert built.returncode == 0, built.stderr
@@ -94,7 +94,7 @@ def test_demo_leaves_an_existing_pitboard_toml_alone(pitboard, store, db_path):
 
 
 def test_fresh_removes_only_what_pitboard_made(pitboard, store, db_path):
-    from core.demo import remove_demo
+    from core.simulation.demo import remove_demo
 
     with store.transaction():
         store.audit("demo.start", str(db_path), {})

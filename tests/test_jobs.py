@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.errors import NotFound, PitboardError
-from core.jobs import get_job, list_jobs, pid_alive, reap_dead_jobs, start_job
-from core.store import Store
+from core.jobs.runner import get_job, list_jobs, pid_alive, reap_dead_jobs, start_job
+from core.store.clock import fixed_clock
+from core.store.database import Store
+from core.store.errors import NotFound, PitboardError
 
 from .conftest import T0, wait_for
 from .experiments_helpers import SMALL_SPEC, credit_db, write_spec  # noqa: F401 (credit_db is a fixture)
@@ -58,7 +58,7 @@ def test_detached_training_runs_in_a_worker_and_reports_through_the_db(pitboard,
 
 
 def test_sigkill_mid_search_leaves_only_complete_runs_and_a_failed_job(credit_db: Path, tmp_path: Path, monkeypatch) -> None:
-    from core.specs import parse_spec
+    from core.experiments.specs import parse_spec
 
     monkeypatch.setenv("PITBOARD_NOW", str(T0))
     spec = parse_spec(LONG_SPEC, "long.toml")

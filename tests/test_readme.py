@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from core.store import Store
+from core.store.database import Store
 
 from .conftest import REPO
 
 SECTIONS = {
-    "validation": "core.validation",
-    "training": "core.training",
-    "jobs": "core.jobs",
-    "models": "core.gates",
-    "serving": "core.serving",
-    "monitoring": "core.monitoring",
-    "alerts": "core.alerts",
-    "retraining": "core.retraining",
+    "validation": "core.data.validation",
+    "training": "core.experiments.training",
+    "jobs": "core.jobs.runner",
+    "models": "core.registry.gates",
+    "serving": "core.serving.service",
+    "monitoring": "core.monitoring.settings",
+    "alerts": "core.monitoring.alerts",
+    "retraining": "core.monitoring.retraining",
 }
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.clock import iso, parse_time
-from core.errors import PitboardError
-from core.refs import Ref, parse_ref
+from core.store.clock import iso, parse_time
+from core.store.errors import PitboardError
+from core.store.refs import Ref, parse_ref
 
 
 def test_parse_ref_forms() -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import PitboardError
-from core.run_filter import like_to_glob, parse_filter, parse_sort, tokenize
+from core.experiments.run_filter import like_to_glob, parse_filter, parse_sort, tokenize
+from core.store.errors import PitboardError
 
 
 def test_and_binds_tighter_than_or_and_parentheses_group() -> None:

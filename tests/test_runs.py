@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from core.artifacts import collect_garbage
-from core.clock import fixed_clock
-from core.errors import NotFound, PitboardError
-from core.runs import compare_runs, delete_runs, get_run, list_runs, log_points, metric_points, purge_deleted_runs
-from core.specs import parse_spec
-from core.store import Store
-from core.training import train_spec
+from core.experiments.runs import compare_runs, delete_runs, get_run, list_runs, log_points, metric_points, purge_deleted_runs
+from core.experiments.specs import parse_spec
+from core.experiments.training import train_spec
+from core.store.artifacts import collect_garbage
+from core.store.clock import fixed_clock
+from core.store.database import Store
+from core.store.errors import NotFound, PitboardError
 
 from .conftest import T0
 from .experiments_helpers import SMALL_SPEC, add_credit, sequential_training

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import PitboardError
-from core.specs import Distribution, load_spec, parse_spec
+from core.experiments.specs import Distribution, load_spec, parse_spec
+from core.store.errors import PitboardError
 
 from .conftest import SAMPLE_DATA
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.errors import PitboardError
-from core.store import Store, migration_scripts, resolve_db_path, split_statements
+from core.store.clock import fixed_clock
+from core.store.database import Store, migration_scripts, resolve_db_path, split_statements
+from core.store.errors import PitboardError
 
 from .conftest import T0
 
@@ -178,8 +178,8 @@ def old_layout_database(path: Path, versions: dict[int, list[tuple]]) -> None:
 def test_upgrade_moves_every_versions_rows_into_chunks(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
 
-    from core import chunks
-    from core.datasets import load_frame, read_page, version_by_id
+    from core.data import chunks
+    from core.data.datasets import load_frame, read_page, version_by_id
 
     monkeypatch.setattr(chunks, "ROWS_PER_CHUNK", 3)
     many = [(f"M{i}", "2025-02-01", i, i / 4, i % 2, None, None, "C") for i in range(7)]

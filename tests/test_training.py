@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.artifacts import get_blob, put_blob
-from core.errors import NotFound, PitboardError
-from core.modelio import UntrustedModelError, dump_model, load_model
-from core.runs import get_run, metric_points, run_curves
-from core.specs import ESTIMATORS, estimator_class, parse_spec
-from core.store import Store
-from core.training import configurations, holdout, reproduce_run, train_spec
+from core.experiments.modelio import UntrustedModelError, dump_model, load_model
+from core.experiments.runs import get_run, metric_points, run_curves
+from core.experiments.specs import ESTIMATORS, estimator_class, parse_spec
+from core.experiments.training import configurations, holdout, reproduce_run, train_spec
+from core.store.artifacts import get_blob, put_blob
+from core.store.database import Store
+from core.store.errors import NotFound, PitboardError
 
 from .conftest import file_bytes
 from .experiments_helpers import SMALL_SPEC, add_credit, credit_frame, sequential_training
@@ -156,7 +156,7 @@ def test_random_search_draws_n_iter_seeded_configurations() -> None:
 def test_time_split_holds_out_the_latest_rows(store: Store, tmp_path: Path) -> None:
     import pandas as pd
 
-    from core.datasets import add_frame
+    from core.data.datasets import add_frame
 
     sequential_training(tmp_path)
     frame = credit_frame(200)
@@ -183,7 +183,7 @@ def test_time_split_holds_out_the_latest_rows(store: Store, tmp_path: Path) -> N
 )
 def test_bad_data_or_spec_fails_before_anything_is_written(store: Store, tmp_path: Path, db_path: Path,
                                                            frame_change, spec_change, message: str) -> None:
-    from core.datasets import add_frame
+    from core.data.datasets import add_frame
 
     sequential_training(tmp_path)
     frame = credit_frame()
@@ -226,7 +226,7 @@ def test_artifacts_deduplicate_and_refuse_altered_bytes(store: Store) -> None:
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_every_allowed_estimator_round_trips_through_the_trusted_loader(name: str) -> None:
-    from core.pipelines import build_pipeline
+    from core.experiments.pipeline_builder import build_pipeline
 
     frame = credit_frame(80)
     task = ESTIMATORS[name][1]
@@ -256,7 +256,7 @@ def test_a_model_file_with_an_untrusted_type_is_refused() -> None:
 def test_regression_runs_score_with_rmse_and_the_best_is_the_lowest(store: Store, tmp_path: Path) -> None:
     from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 
-    from core.datasets import add_frame
+    from core.data.datasets import add_frame
 
     sequential_training(tmp_path)
     add_frame(store, "incomes", credit_frame().drop(columns="default"), source="tests", target="income", id_column="applicant_id")
@@ -280,7 +280,7 @@ def test_regression_runs_score_with_rmse_and_the_best_is_the_lowest(store: Store
 def test_multiclass_runs_get_macro_averages_equal_to_scikit_learn(store: Store, tmp_path: Path) -> None:
     from sklearn.metrics import f1_score, log_loss, roc_auc_score
 
-    from core.datasets import add_frame
+    from core.data.datasets import add_frame
 
     sequential_training(tmp_path)
     add_frame(store, "grades", credit_frame(), source="tests", target="grade", id_column="applicant_id")

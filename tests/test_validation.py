@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.datasets import DatasetVersion, add_dataset, add_frame
-from core.errors import PitboardError
-from core.store import Store
-from core.validation import DEFAULTS, ValidationReport, latest_report, validate
+from core.data.datasets import DatasetVersion, add_dataset, add_frame
+from core.data.validation import DEFAULTS, ValidationReport, latest_report, validate
+from core.store.database import Store
+from core.store.errors import PitboardError
 
 from .conftest import SAMPLE_DATA, T0
 

@@ -28,8 +28,8 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable
 
-from core.clock import Clock, default_clock
-from core.store import Store
+from core.store.clock import Clock, default_clock
+from core.store.database import Store
 from tui.commands import PaneActionCommands, PaneCommands
 from tui.keys import DEFAULTS, bind, keymap
 from tui.panes import check_pane, pane_classes
@@ -40,8 +40,8 @@ from tui.widgets.modals import HelpScreen
 from tui.widgets.table import FilterTable
 
 STATUS_SECONDS = 1.0
-PRELOAD = ("pandas", "plotext", "core.datasets", "core.validation", "core.runs", "core.registry", "core.gates",
-           "core.packaging", "core.modelcard", "core.monitoring", "core.alerts", "core.jobs",
+PRELOAD = ("pandas", "plotext", "core.data.datasets", "core.data.validation", "core.experiments.runs", "core.registry.versions", "core.registry.gates",
+           "core.registry.packaging", "core.registry.modelcard", "core.monitoring.status", "core.monitoring.alerts", "core.jobs.runner",
            "tui.widgets.histogram", "tui.widgets.series", "tui.widgets.run_plots")
 """Modules the panes import in their workers, loaded in the background after the first screen."""
 

@@ -9,7 +9,7 @@ migrated) and the UI thread never touches a connection.
 
 from __future__ import annotations
 
-from core.store import Store
+from core.store.database import Store
 
 
 def has_table(store: Store, name: str) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from textual.binding import Binding
 
-from core.errors import PitboardError
+from core.store.errors import PitboardError
 
 # id -> default key(s), comma-separated as Textual expects.
 DEFAULTS: dict[str, str] = {

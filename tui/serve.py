@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import PitboardError
-from core.store import Store
+from core.store.database import Store
+from core.store.errors import PitboardError
 
 START_TIMEOUT = 60.0
 POLL_SECONDS = 0.1

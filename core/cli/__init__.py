@@ -17,8 +17,8 @@ from functools import cached_property
 
 import click
 
-from core.errors import PitboardError
-from core.store import DEFAULT_DB, ENV_DB, Store
+from core.store.database import DEFAULT_DB, ENV_DB, Store
+from core.store.errors import PitboardError
 
 
 class Context:

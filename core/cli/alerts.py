@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from core.cli._output import emit, json_option
-from core.clock import iso
+from core.store.clock import iso
 
 
 @click.group("alerts")
@@ -14,7 +14,7 @@ def alerts() -> None:
 
 
 def _row(alert: dict) -> dict:
-    from core.alerts import window_span
+    from core.monitoring.alerts import window_span
 
     return {"alert": alert["id"], "model": f"{alert['model']}@{alert['version']}", "severity": alert["severity"].upper(),
             "state": alert["state"], "rule": alert["rule"], "windows": window_span(alert),
@@ -28,7 +28,7 @@ def _row(alert: dict) -> dict:
 @click.pass_obj
 def list_(obj, model: str | None, all_states: bool, as_json: bool) -> None:
     """Open and acknowledged alerts (with --all, resolved ones too), newest first."""
-    from core.alerts import STATES, list_alerts
+    from core.monitoring.alerts import STATES, list_alerts
 
     found = list_alerts(obj.store, model=model, states=STATES if all_states else ("open", "acknowledged"))
     emit(found if as_json else [_row(a) for a in found], as_json)
@@ -43,7 +43,7 @@ def list_(obj, model: str | None, all_states: bool, as_json: bool) -> None:
 @click.pass_obj
 def ack(obj, alert_id: int, note: str, as_json: bool) -> None:
     """Acknowledge an open alert (it still counts in `monitor status`)."""
-    from core.alerts import acknowledge
+    from core.monitoring.alerts import acknowledge
 
     found = acknowledge(obj.store, alert_id, note=note)
     emit(found if as_json else _row(found), as_json)
@@ -56,7 +56,7 @@ def ack(obj, alert_id: int, note: str, as_json: bool) -> None:
 @click.pass_obj
 def resolve(obj, alert_id: int, note: str, as_json: bool) -> None:
     """Resolve an open or acknowledged alert by hand."""
-    from core.alerts import resolve as resolve_alert
+    from core.monitoring.alerts import resolve as resolve_alert
 
     found = resolve_alert(obj.store, alert_id, note=note)
     emit(found if as_json else _row(found), as_json)

@@ -19,7 +19,7 @@ def bundle() -> None:
 @json_option
 def verify(path: Path, as_json: bool) -> None:
     """Re-hash every file against the manifest, then load the model with trusted types only."""
-    from core.packaging import verify_bundle
+    from core.registry.packaging import verify_bundle
 
     report = verify_bundle(path)
     if as_json:
@@ -37,7 +37,7 @@ def verify(path: Path, as_json: bool) -> None:
 @click.pass_obj
 def import_(obj, path: Path, as_json: bool) -> None:
     """Register a verified bundle's model as a version of its name (reused if already there)."""
-    from core.packaging import import_bundle
+    from core.registry.packaging import import_bundle
 
     mv = import_bundle(obj.store, path)
     emit({"model": mv.name, "version": mv.version, "source": mv.source}, True) if as_json else click.echo(

@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from core.cli._output import emit, format_value, json_option, to_json
-from core.clock import iso
-from core.errors import CheckFailed
+from core.store.clock import iso
+from core.store.errors import CheckFailed
 
 
 @click.group()
@@ -30,7 +30,7 @@ def add(obj: Any, name: str, path: str, target: str | None, time_column: str | N
 
     Identical content gives back the existing version and writes nothing.
     """
-    from core.datasets import add_dataset
+    from core.data.datasets import add_dataset
 
     dv, created = add_dataset(obj.store, name, path, target=target, time_column=time_column, id_column=id_column)
     if as_json:
@@ -46,7 +46,7 @@ def add(obj: Any, name: str, path: str, target: str | None, time_column: str | N
 @click.pass_obj
 def list_(obj: Any, name: str | None, as_json: bool) -> None:
     """List datasets with their latest version, or every version of NAME."""
-    from core.datasets import list_datasets, list_versions
+    from core.data.datasets import list_datasets, list_versions
 
     if name is None:
         rows = list_datasets(obj.store)
@@ -70,7 +70,7 @@ def list_(obj: Any, name: str | None, as_json: bool) -> None:
 @click.pass_obj
 def show(obj: Any, ref: str, as_json: bool) -> None:
     """Schema and profile of REF (NAME for the latest version, or NAME@VERSION)."""
-    from core.datasets import columns, resolve
+    from core.data.datasets import columns, resolve
 
     dv = resolve(obj.store, ref)
     schema = columns(obj.store, dv)
@@ -101,7 +101,7 @@ def _summary(column: dict[str, Any]) -> dict[str, Any]:
 @click.pass_obj
 def head(obj: Any, ref: str, limit: int, offset: int, as_json: bool) -> None:
     """The first rows of REF, as stored."""
-    from core.datasets import read_page, resolve
+    from core.data.datasets import read_page, resolve
 
     dv = resolve(obj.store, ref)
     names, rows = read_page(obj.store, dv, offset, limit)
@@ -116,8 +116,8 @@ def head(obj: Any, ref: str, limit: int, offset: int, as_json: bool) -> None:
 @click.pass_obj
 def validate(obj: Any, ref: str, against: str | None, show_all: bool, as_json: bool) -> None:
     """Check REF (optionally against a reference); exit 1 when an error-level check fails."""
-    from core.datasets import resolve
-    from core.validation import validate as run_checks
+    from core.data.datasets import resolve
+    from core.data.validation import validate as run_checks
 
     dv = resolve(obj.store, ref)
     reference = resolve(obj.store, against) if against else None
@@ -148,8 +148,8 @@ def validate(obj: Any, ref: str, against: str | None, show_all: bool, as_json: b
 def verify(obj: Any, refs: tuple[str, ...], as_json: bool) -> None:
     """Re-hash the stored rows of each REF (every version when none is given); exit 1 when
     one no longer matches the SHA-256 recorded at import."""
-    from core.datasets import list_datasets, list_versions, resolve, stored_hash
-    from core.errors import PitboardError
+    from core.data.datasets import list_datasets, list_versions, resolve, stored_hash
+    from core.store.errors import PitboardError
 
     versions = [resolve(obj.store, ref) for ref in refs] or [
         dv for listed in list_datasets(obj.store) for dv in list_versions(obj.store, listed["name"])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.store import resolve_db_path
+from core.store.database import resolve_db_path
 
 DEMO_PANE = "monitor"  # where the demo's story ends: the alert, the retrain, the promoted challenger
 
@@ -20,7 +20,7 @@ def demo(ctx: click.Context, no_tui: bool, fresh: bool) -> None:
     credit-risk, turns on continuous training, then replays twelve production months
     (a few seconds each in the app). An existing demo is opened as it is, unless --fresh.
     """
-    from core.demo import build, check_owned, is_built, remove_demo, replay, start_replay
+    from core.simulation.demo import build, check_owned, is_built, remove_demo, replay, start_replay
 
     pane = ctx.find_root().params["pane"] or DEMO_PANE
     if not no_tui:

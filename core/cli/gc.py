@@ -3,7 +3,7 @@
 Each module that keeps disposable data contributes one cleanup function to `CLEANUPS`
 ("module:function", imported lazily, called as `fn(store) -> dict[str, int]` of counts).
 Order matters: anything that releases references to artifacts comes before
-`core.artifacts:collect_garbage`, which deletes only the blobs nothing references.
+`core.store.artifacts:collect_garbage`, which deletes only the blobs nothing references.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import click
 from core.cli._output import emit, json_option
 
 CLEANUPS: list[str] = [
-    "core.runs:purge_deleted_runs",
-    "core.monitoring:drop_old_log",
-    "core.artifacts:collect_garbage",  # keep last: it sees what the others released
+    "core.experiments.runs:purge_deleted_runs",
+    "core.monitoring.status:drop_old_log",
+    "core.store.artifacts:collect_garbage",  # keep last: it sees what the others released
 ]
 
 

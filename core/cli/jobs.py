@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from core.cli._output import emit, json_option
-from core.clock import iso
+from core.store.clock import iso
 
 
 @click.group("jobs")
@@ -26,7 +26,7 @@ def _row(job: dict) -> dict:
 @click.pass_obj
 def list_(obj, limit: int, as_json: bool) -> None:
     """Jobs, newest first."""
-    from core.jobs import list_jobs
+    from core.jobs.runner import list_jobs
 
     found = list_jobs(obj.store, limit=limit)
     emit(found if as_json else [_row(job) for job in found], as_json)
@@ -40,7 +40,7 @@ def list_(obj, limit: int, as_json: bool) -> None:
 @click.pass_obj
 def show(obj, job_id: int, as_json: bool) -> None:
     """One job with the tail of its log."""
-    from core.jobs import get_job
+    from core.jobs.runner import get_job
 
     job = get_job(obj.store, job_id)
     if as_json:
@@ -63,7 +63,7 @@ def show(obj, job_id: int, as_json: bool) -> None:
 @click.pass_obj
 def cancel(obj, job_id: int) -> None:
     """Ask a running job to stop."""
-    from core.jobs import cancel_job
+    from core.jobs.runner import cancel_job
 
     job = cancel_job(obj.store, job_id)
     click.echo(f"job {job_id}: cancel requested (state {job['state']})")

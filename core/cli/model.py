@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from core.cli._output import emit, json_option
-from core.clock import iso
-from core.errors import CheckFailed, PitboardError
+from core.store.clock import iso
+from core.store.errors import CheckFailed, PitboardError
 
 
 @click.group()
@@ -24,7 +24,8 @@ def model() -> None:
 @click.pass_obj
 def register(obj, run_id: int, name: str, description: str, as_json: bool) -> None:
     """Register RUN_ID (a FINISHED run) as the next version of NAME."""
-    from core.registry import describe, register as register_run
+    from core.monitoring.references import register as register_run
+    from core.registry.versions import describe
 
     mv = register_run(obj.store, run_id, name, description=description)
     if as_json:
@@ -42,8 +43,8 @@ def register(obj, run_id: int, name: str, description: str, as_json: bool) -> No
 @click.pass_obj
 def alias(obj, ref: str, alias: str, remove: bool, reason: str, as_json: bool) -> None:
     """Point ALIAS at REF (NAME@VERSION), without gates; --remove drops it (REF: NAME)."""
-    from core.refs import parse_ref
-    from core.registry import move_alias, resolve
+    from core.registry.versions import move_alias, resolve
+    from core.store.refs import parse_ref
 
     store = obj.store
     if remove:
@@ -68,7 +69,7 @@ def _move_line(moved: dict) -> str:
 @click.pass_obj
 def list_(obj, as_json: bool) -> None:
     """Registered models with their latest version and aliases."""
-    from core.registry import list_models
+    from core.registry.versions import list_models
 
     rows = list_models(obj.store)
     if as_json:
@@ -85,7 +86,7 @@ def list_(obj, as_json: bool) -> None:
 @click.pass_obj
 def show(obj, ref: str, as_json: bool) -> None:
     """One version (NAME = latest) with metrics, aliases, tags and lineage."""
-    from core.registry import describe, list_versions, resolve
+    from core.registry.versions import describe, list_versions, resolve
 
     store = obj.store
     mv = resolve(store, ref)
@@ -123,7 +124,7 @@ def show(obj, ref: str, as_json: bool) -> None:
 @click.pass_obj
 def history(obj, name: str, alias_name: str | None, as_json: bool) -> None:
     """Every alias move of NAME: who, when, why, from which version to which."""
-    from core.registry import history as alias_history
+    from core.registry.versions import history as alias_history
 
     rows = alias_history(obj.store, name, alias_name)
     if as_json:
@@ -147,7 +148,7 @@ def _print_gates(gates: list) -> None:
 @click.pass_obj
 def promote(obj, ref: str, alias_name: str, force: bool, reason: str, as_json: bool) -> None:
     """Move an alias to REF if every promotion gate passes; exit 1 and move nothing otherwise."""
-    from core.gates import promote as run_promotion
+    from core.monitoring.promotion import promote as run_promotion
 
     result = run_promotion(obj.store, ref, alias_name, force=force, reason=reason)
     if as_json:
@@ -167,7 +168,7 @@ def promote(obj, ref: str, alias_name: str, force: bool, reason: str, as_json: b
 @click.pass_obj
 def rollback(obj, name: str, alias_name: str, reason: str, as_json: bool) -> None:
     """Give the alias back to the version that held it before its last move."""
-    from core.registry import rollback as roll_back
+    from core.registry.versions import rollback as roll_back
 
     moved = roll_back(obj.store, name, alias_name, reason=reason)
     emit(moved, True) if as_json else click.echo(_move_line(moved))
@@ -183,12 +184,12 @@ def rollback(obj, name: str, alias_name: str, reason: str, as_json: bool) -> Non
 @click.pass_obj
 def package(obj, ref: str, out: Path, overwrite: bool, detach: bool, as_json: bool) -> None:
     """Write REF as a bundle: model.skops, manifest.json, requirements.txt, MODEL_CARD.md, Dockerfile."""
-    from core.packaging import export_bundle
+    from core.registry.packaging import export_bundle
 
     store = obj.store
     if detach:
-        from core.jobs import start_job
-        from core.registry import resolve
+        from core.jobs.runner import start_job
+        from core.registry.versions import resolve
 
         mv = resolve(store, ref)
         if out.exists() and not overwrite:
@@ -212,7 +213,7 @@ def package(obj, ref: str, out: Path, overwrite: bool, detach: bool, as_json: bo
 @click.pass_obj
 def tag(obj, ref: str, pairs: tuple[str, ...], removed: tuple[str, ...], as_json: bool) -> None:
     """Tag a model (NAME) or a version (NAME@REF) with KEY=VALUE pairs."""
-    from core.registry import set_tag
+    from core.registry.versions import set_tag
 
     if not pairs and not removed:
         raise PitboardError("give KEY=VALUE pairs to set or --remove KEY")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from core.cli._output import emit, json_option
-from core.clock import iso
+from core.store.clock import iso
 
 
 @click.group("monitor")
@@ -29,10 +29,10 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
     With FILES (CSV or Parquet, globs allowed): batch files scored by NAME@REF.
     Alerts whose kind is in a model's `retrain_on` policy start a retrain job.
     """
-    from core.errors import PitboardError
-    from core.ingest import ingest_files, ingest_log
-    from core.refs import parse_ref
-    from core.retraining import on_alerts
+    from core.monitoring.ingest import ingest_files, ingest_log
+    from core.monitoring.retraining import on_alerts
+    from core.store.errors import PitboardError
+    from core.store.refs import parse_ref
 
     store = obj.store
     if model_ref and not files and (any(c in model_ref for c in "/*?") or model_ref.endswith((".csv", ".parquet"))):
@@ -85,7 +85,7 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
 @click.pass_context
 def status(ctx, obj, model: str, as_json: bool) -> None:
     """The state of MODEL: exits 0 ok, 1 warning, 2 alert (for cron and CI)."""
-    from core.monitoring import status as model_status
+    from core.monitoring.status import status as model_status
 
     found = model_status(obj.store, model)
     if as_json:
@@ -118,7 +118,7 @@ def status(ctx, obj, model: str, as_json: bool) -> None:
 @click.pass_obj
 def windows(obj, model: str, limit: int, as_json: bool) -> None:
     """The latest windows of MODEL, newest first."""
-    from core.monitoring import list_windows
+    from core.monitoring.status import list_windows
 
     found = list_windows(obj.store, model, limit=limit)
     if as_json:
@@ -147,8 +147,8 @@ def _headline(metrics: dict) -> str:
 @click.pass_obj
 def window(obj, window_id: int, as_json: bool) -> None:
     """Per-feature statistics of one window."""
-    from core.errors import NotFound
-    from core.monitoring import window_features
+    from core.monitoring.status import window_features
+    from core.store.errors import NotFound
 
     found = window_features(obj.store, window_id)
     if not found:
@@ -167,7 +167,7 @@ def window(obj, window_id: int, as_json: bool) -> None:
 @click.pass_obj
 def retrains(obj, model: str | None, as_json: bool) -> None:
     """Retraining attempts (newest first): promoted, waiting, rejected or failed."""
-    from core.retraining import list_retrains
+    from core.monitoring.retraining import list_retrains
 
     found = list_retrains(obj.store, model)
     if as_json:

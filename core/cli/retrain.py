@@ -19,13 +19,13 @@ def retrain(obj, model: str, detach: bool, as_json: bool) -> None:
     latest labelled window, and promotes through the gates when the policy says
     auto_promote (else the challenger waits). Exits 1 when the challenger is rejected.
     """
-    from core.errors import CheckFailed
-    from core.retraining import retrain as run_retrain
+    from core.monitoring.retraining import retrain as run_retrain
+    from core.store.errors import CheckFailed
 
     store = obj.store
     if detach:
-        from core.jobs import start_job
-        from core.registry import model_id
+        from core.jobs.runner import start_job
+        from core.registry.versions import model_id
 
         model_id(store, model)
         job = start_job(store, "retrain", {"model": model}, title=f"retrain {model} (by hand)")

@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from core.cli._output import emit, format_value, json_option, table
-from core.clock import iso
-from core.errors import CheckFailed
+from core.store.clock import iso
+from core.store.errors import CheckFailed
 
 
 @click.group("runs")
@@ -26,7 +26,7 @@ def runs() -> None:
 @click.pass_obj
 def list_(obj, experiment: str | None, filter_: str | None, sort: str | None, limit: int | None, deleted: bool, as_json: bool) -> None:
     """Runs, newest first unless --sort says otherwise."""
-    from core.runs import list_runs
+    from core.experiments.runs import list_runs
 
     found = list_runs(obj.store, experiment=experiment, filter=filter_, sort=sort, limit=limit, include_deleted=deleted)
     if as_json:
@@ -51,7 +51,7 @@ def show(obj, run_id: int, as_json: bool) -> None:
     """Everything recorded about one run."""
     from dataclasses import asdict
 
-    from core.runs import get_run, metric_points, run_curves
+    from core.experiments.runs import get_run, metric_points, run_curves
 
     run = get_run(obj.store, run_id)
     if as_json:
@@ -89,7 +89,7 @@ def _section(title: str, rows: list[dict[str, Any]]) -> None:
 @click.pass_obj
 def compare(obj, run_ids: tuple[int, ...], all_params: bool, as_json: bool) -> None:
     """Params that differ, and metrics side by side with deltas against the first run."""
-    from core.runs import compare_runs
+    from core.experiments.runs import compare_runs
 
     found = compare_runs(obj.store, run_ids, all_params=all_params)
     if as_json:
@@ -115,7 +115,7 @@ def compare(obj, run_ids: tuple[int, ...], all_params: bool, as_json: bool) -> N
 @click.pass_obj
 def delete(obj, run_ids: tuple[int, ...]) -> None:
     """Delete runs (hidden at once; `pitboard gc` reclaims their space)."""
-    from core.runs import delete_runs
+    from core.experiments.runs import delete_runs
 
     deleted = delete_runs(obj.store, run_ids)
     click.echo(f"deleted run{'s' if len(deleted) > 1 else ''} {', '.join(map(str, deleted))}; `pitboard gc` reclaims the space")
@@ -127,7 +127,7 @@ def delete(obj, run_ids: tuple[int, ...]) -> None:
 @click.pass_obj
 def reproduce(obj, run_id: int, as_json: bool) -> None:
     """Retrain RUN from its recorded spec, data version and seed; exit 1 if metrics differ."""
-    from core.training import reproduce_run
+    from core.experiments.training import reproduce_run
 
     found = reproduce_run(obj.store, run_id)
     if as_json:

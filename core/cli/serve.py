@@ -20,13 +20,13 @@ def serve(obj, model_ref: str, host: str, port: int, token: str | None) -> None:
     POST /predict, POST /feedback, GET /health, GET /metadata and /docs. Every prediction
     is logged in the database; SIGTERM or Ctrl-C stop gracefully, flushing the log.
     """
-    from core.predict import is_bundle_path
-    from core.serving import serve as run_service
+    from core.serving.predict import is_bundle_path
+    from core.serving.service import serve as run_service
 
     if is_bundle_path(model_ref):
         from pathlib import Path
 
-        from core.packaging import import_bundle
+        from core.registry.packaging import import_bundle
 
         model_ref = import_bundle(obj.store, Path(model_ref)).ref
     if host not in LOOPBACK and not token:

@@ -21,8 +21,8 @@ from core.cli._output import emit, json_option
 def simulate(obj, model_ref: str, scenario: str, months: int, rate: float, feedback_delay: float, url: str | None,
              token: str | None, batch: int, as_json: bool) -> None:
     """Replay sample production months so drift, alerts and retraining unfold live."""
-    from core.alerts import alert_count
-    from core.simulate import simulate as run
+    from core.monitoring.alerts import alert_count
+    from core.simulation.simulate import simulate as run
 
     def show(report) -> None:
         if not as_json:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from core.cli._output import emit, json_option
-from core.errors import CheckFailed
+from core.store.errors import CheckFailed
 
 
 @click.command("train")
@@ -18,11 +18,11 @@ from core.errors import CheckFailed
 @click.pass_obj
 def train(obj, spec: str, detach: bool, cluster: str | None, as_json: bool) -> None:
     """Train every candidate of SPEC (TOML) and record one run per configuration."""
-    from core.specs import load_spec
+    from core.experiments.specs import load_spec
 
     parsed = load_spec(spec)  # checked here, so a bad spec fails now and not in the worker
     if detach:
-        from core.jobs import start_job
+        from core.jobs.runner import start_job
 
         job_id = start_job(obj.store, "train", {"spec_text": parsed.text, "spec_source": parsed.source, "cluster": cluster},
                            title=f"train {parsed.source}")
@@ -32,8 +32,8 @@ def train(obj, spec: str, detach: bool, cluster: str | None, as_json: bool) -> N
             click.echo(f"started job {job_id}: follow it with `pitboard jobs show {job_id}`")
         return
 
-    from core.runs import list_runs
-    from core.training import train_spec
+    from core.experiments.runs import list_runs
+    from core.experiments.training import train_spec
 
     live = sys.stderr.isatty()
 

@@ -25,7 +25,17 @@ import numpy as np
 from core.kernels import _auc, _log
 from core.kernels._inputs import as_float_array
 from core.kernels._jit import jit
-from core.kernels._labels import binary_table, check_lengths, check_same_kind, count_equal, encode, int_range, joint_table, label_array, pair_table
+from core.kernels._labels import (
+    binary_table,
+    check_lengths,
+    check_same_kind,
+    count_equal,
+    encode,
+    int_range,
+    joint_table,
+    label_array,
+    pair_table,
+)
 from core.kernels._parallel import halves
 
 __all__ = ["accuracy", "confusion_counts", "f1", "log_loss", "mae", "precision", "r2", "recall", "rmse", "roc_auc"]

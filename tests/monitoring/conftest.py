@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import SAMPLE_DATA, T0, wait_for
-
 
 SPEC = """
 experiment = "credit-risk"
@@ -54,13 +53,12 @@ class Served:
 
 @pytest.fixture(scope="session")
 def champion_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from core.datasets import add_dataset
-    from core.gates import promote
-    from core.references import ensure_reference
-    from core.registry import register
-    from core.specs import parse_spec
-    from core.training import train_spec
-    from core.validation import validate
+    from core.data.datasets import add_dataset
+    from core.data.validation import validate
+    from core.experiments.specs import parse_spec
+    from core.experiments.training import train_spec
+    from core.monitoring.promotion import promote
+    from core.monitoring.references import ensure_reference, register
 
     db = tmp_path_factory.mktemp("monitoring") / "template.db"
     with Store.open(db, clock=fixed_clock(T0)) as store:
@@ -88,7 +86,7 @@ class Traffic:
     def __init__(self, db: Path, ref: str = f"{MODEL}@champion") -> None:
         from fastapi.testclient import TestClient
 
-        from core.serving import Service, create_app
+        from core.serving.service import Service, create_app
 
         self.now = T0
         self.service = Service(db, ref)
@@ -105,7 +103,7 @@ class Traffic:
 
     def predict(self, frame, at: float, batch: int = 100) -> list[str]:
         """Score a DataFrame's signature columns at time `at`; returns the prediction ids."""
-        from core.predict import frame_columns
+        from core.serving.predict import frame_columns
 
         self.now = at
         ids = []
@@ -151,6 +149,6 @@ def traffic(served: Served) -> Iterator[Traffic]:
 
 def month(n: int):
     """Production month n of the recession scenario, as read by the real reader."""
-    from core.tabular import read_tabular
+    from core.data.tabular import read_tabular
 
     return read_tabular(PRODUCTION / f"month_{n:02d}.csv")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.alerts import DEFAULTS, evaluate
+from core.monitoring.alerts import DEFAULTS, evaluate
 
 
 def _window(n_rows: int) -> dict:

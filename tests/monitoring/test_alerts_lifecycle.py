@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from core.ingest import ingest_files
+from core.monitoring.ingest import ingest_files
 from tests.conftest import file_bytes
 from tests.monitoring.conftest import MODEL, PRODUCTION
 
@@ -31,8 +31,8 @@ def test_status_exit_codes_follow_the_alerts(served, pitboard):
 
 
 def test_an_alert_is_never_raised_twice_for_the_same_window(served):
-    from core.monitoring import evaluate_window
-    from core.references import load_reference
+    from core.monitoring.references import load_reference
+    from core.monitoring.status import evaluate_window
 
     store, report = _drifted_store(served)
     window_id = report.windows[0]
@@ -113,8 +113,8 @@ def test_a_persisting_condition_is_one_alert_that_counts_its_windows(served, pit
 
 
 def test_a_window_joins_its_alert_once_however_often_it_is_evaluated(served):
-    from core.monitoring import evaluate_window
-    from core.references import load_reference
+    from core.monitoring.references import load_reference
+    from core.monitoring.status import evaluate_window
 
     store, report = _drifted_store(served)
     second = ingest_files(store, REF, [str(PRODUCTION / "month_10.csv")])
@@ -162,7 +162,7 @@ def test_an_alert_takes_the_severity_of_its_latest_window_with_an_audit_row(serv
 
 
 def test_migration_0009_gives_each_existing_alert_its_one_window(served):
-    from core.store import migration_scripts, split_statements
+    from core.store.database import migration_scripts, split_statements
 
     store, report = _drifted_store(served)
     ingest_files(store, REF, [str(PRODUCTION / "month_10.csv")])

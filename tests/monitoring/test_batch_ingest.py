@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core.errors import PitboardError
-from core.ingest import ingest_files
+from core.monitoring.ingest import ingest_files
+from core.store.errors import PitboardError
 from tests.conftest import T0, file_bytes
 from tests.monitoring.conftest import MODEL, PRODUCTION, month
 
@@ -31,8 +31,8 @@ def test_a_labelled_file_with_a_time_column_gives_daily_windows_and_real_metrics
     first, second = _windows(store)
     assert (first["start"], first["n_rows"], second["n_rows"]) == (T0 - 2 * 86400, 300, 300)
     assert first["n_labelled"] == 300
-    from core.predict import Scorer, frame_columns
-    from core.registry import load_estimator, resolve
+    from core.registry.versions import load_estimator, resolve
+    from core.serving.predict import Scorer, frame_columns
 
     version = resolve(store, REF)
     scorer = Scorer.build(load_estimator(store, version), version.info)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from core.cbpe import estimate, estimated_roc_auc
+from core.monitoring.cbpe import estimate, estimated_roc_auc
 
 
 def test_estimates_match_the_mean_of_label_draws_from_calibrated_scores():

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from core.errors import PitboardError
-from core.ingest import ingest_log
+from core.monitoring.ingest import ingest_log
+from core.store.errors import PitboardError
 from tests.conftest import T0
 from tests.monitoring.conftest import DAY, MODEL, month
 
@@ -49,8 +49,8 @@ def test_gc_drops_reduced_log_past_retention_and_keeps_windows(served, traffic, 
 
 
 def test_a_retrain_without_labelled_windows_fails_and_leaves_the_champion(served, pitboard):
-    from core.registry import alias_holder
-    from core.retraining import retrain
+    from core.monitoring.retraining import retrain
+    from core.registry.versions import alias_holder
 
     store = served.open()
     before = alias_holder(store, MODEL, "champion").version

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from core.monitoring import status
-from core.retraining import list_retrains
-from core.simulate import simulate
+from core.monitoring.retraining import list_retrains
+from core.monitoring.status import status
+from core.simulation.simulate import simulate
 from tests.monitoring.conftest import MODEL, PRODUCTION
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,7 @@ def test_a_recession_is_detected_retrained_for_and_promoted_away(served, pitboar
     month_of_promotion = next(m for m in seen if m.get("retrain") == winner["id"])
     assert month_of_promotion["exit_after_retrain"] == 0  # the replaced champion's alerts are resolved
 
-    from core.registry import alias_holder
+    from core.registry.versions import alias_holder
 
     assert alias_holder(store, MODEL, "champion").version == promoted[-1]["challenger"]
     # Once labelled production windows exist, "beat the champion" is judged on the newest one.

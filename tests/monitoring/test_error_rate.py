@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from core.alerts import DEFAULTS as ALERT_DEFAULTS, evaluate
-from core.ingest import ingest_files, ingest_log
-from core.monitoring import drop_old_log, evaluate_window, list_windows, status
-from core.references import load_reference
+from core.monitoring.alerts import DEFAULTS as ALERT_DEFAULTS
+from core.monitoring.alerts import evaluate
+from core.monitoring.ingest import ingest_files, ingest_log
+from core.monitoring.references import load_reference
+from core.monitoring.status import drop_old_log, evaluate_window, list_windows, status
 from tests.conftest import T0, wait_for
 from tests.monitoring.conftest import DAY, MODEL, PRODUCTION, month
 
@@ -39,7 +40,7 @@ class Client:
     def __init__(self, db: Path) -> None:
         from fastapi.testclient import TestClient
 
-        from core.serving import Service, create_app
+        from core.serving.service import Service, create_app
 
         self.now = T0
         self.service = Service(db, f"{MODEL}@champion", token=TOKEN)
@@ -53,7 +54,7 @@ class Client:
         self.failed = 0
 
     def good(self, n_rows: int = 5) -> None:
-        from core.predict import frame_columns
+        from core.serving.predict import frame_columns
 
         chunk = self.rows.iloc[self.sent_rows:self.sent_rows + n_rows]
         response = self.client.post("/predict", json={"columns": frame_columns(chunk[self.names])}, headers=self.auth)
@@ -154,7 +155,7 @@ def test_every_kind_of_failure_is_counted_except_auth_and_the_rate_is_exact(serv
 
 
 def _one_row(client: Client) -> dict:
-    from core.predict import frame_columns
+    from core.serving.predict import frame_columns
 
     return frame_columns(client.rows[client.names].head(1))
 

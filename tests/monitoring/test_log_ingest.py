@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from core.ingest import ingest_log
+from core.monitoring.ingest import ingest_log
 from tests.conftest import T0
 from tests.monitoring.conftest import DAY, MODEL, month
 
@@ -117,7 +117,7 @@ def test_status_reads_only_window_aggregates(served, traffic, pitboard):
     ingest_log(store, MODEL)
     statements: list[str] = []
     store.conn.set_trace_callback(statements.append)
-    from core.monitoring import list_windows, status
+    from core.monitoring.status import list_windows, status
 
     found = status(store, MODEL)
     list_windows(store, MODEL)

@@ -7,15 +7,15 @@ resolved at once: they describe a model that no longer answers.
 
 from __future__ import annotations
 
-from core.ingest import ingest_log
-from core.monitoring import list_windows
+from core.monitoring.ingest import ingest_log
+from core.monitoring.status import list_windows
 from tests.conftest import T0
 from tests.monitoring.conftest import DAY, MODEL, month
 
 
 def test_traffic_of_a_replaced_version_is_recorded_but_does_not_hold_the_alarm(served, traffic, pitboard):
-    from core.registry import move_alias, register, resolve
-    from core.retraining import on_alerts
+    from core.monitoring.retraining import on_alerts
+    from core.registry.versions import move_alias, register, resolve
 
     (served.db.parent / "pitboard.toml").write_text(
         '[serving]\nlog_interval = 0.02\n[alerts]\nmax_latency_p99_ms = 600000.0\n'

@@ -20,7 +20,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from core.modelio import UntrustedModelError, dump_model, load_model
+from core.experiments.modelio import UntrustedModelError, dump_model, load_model
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(300, 4))
@@ -83,8 +83,8 @@ def test_the_safety_check_still_refuses_untrusted_types():
 
 @pytest.mark.slow
 def test_training_the_same_spec_twice_registers_the_same_model_bytes(served):
-    from core.specs import parse_spec
-    from core.training import train_spec
+    from core.experiments.specs import parse_spec
+    from core.experiments.training import train_spec
     from tests.monitoring.conftest import SPEC
 
     store = served.open()

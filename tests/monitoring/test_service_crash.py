@@ -13,8 +13,8 @@ import time
 import httpx
 import pytest
 
-from core.ingest import ingest_log
-from core.predict import frame_columns
+from core.monitoring.ingest import ingest_log
+from core.serving.predict import frame_columns
 from tests.conftest import T0
 from tests.monitoring.conftest import DAY, MODEL, month
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.simulate import simulate
+from core.simulation.simulate import simulate
 from tests.conftest import T0
 from tests.monitoring.conftest import DAY, MODEL
 

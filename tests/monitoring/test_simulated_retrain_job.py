@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from core.simulate import simulate
+from core.simulation.simulate import simulate
 from tests.conftest import T0
 from tests.monitoring.conftest import DAY, MODEL
 

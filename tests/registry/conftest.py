@@ -1,7 +1,7 @@
 """A database with real runs, trained once per session and copied for every test.
 
-Training goes through the real engine (`core.datasets.add_frame`, `core.validation`,
-`core.training.train_spec`) on the first 400 rows of `sample_data/credit_train.csv`: one
+Training goes through the real engine (`core.data.datasets.add_frame`, `core.data.validation`,
+`core.experiments.training.train_spec`) on the first 400 rows of `sample_data/credit_train.csv`: one
 good LogisticRegression and one deliberately weak DecisionTree of depth 1, so promotion
 gates have a real winner and a real loser.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import SAMPLE_DATA, T0
 
 SPEC = """
@@ -55,11 +55,11 @@ class Trained:
 
 @pytest.fixture(scope="session")
 def trained_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]:
-    from core.datasets import add_frame, read_tabular
-    from core.runs import get_run
-    from core.specs import parse_spec
-    from core.training import train_spec
-    from core.validation import validate
+    from core.data.datasets import add_frame, read_tabular
+    from core.data.validation import validate
+    from core.experiments.runs import get_run
+    from core.experiments.specs import parse_spec
+    from core.experiments.training import train_spec
 
     db = tmp_path_factory.mktemp("registry") / "template.db"
     store = Store.open(db, clock=fixed_clock(T0))
@@ -97,10 +97,10 @@ def _pipeline_version(store: Store, name: str, seed: int, C: float):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from core.artifacts import put_blob
-    from core.modelio import dump_model
-    from core.pipelines import signature
-    from core.registry import add_version
+    from core.experiments.modelio import dump_model
+    from core.experiments.pipeline_builder import signature
+    from core.registry.versions import add_version
+    from core.store.artifacts import put_blob
 
     rng = np.random.default_rng(seed)
     n = 300
@@ -128,7 +128,7 @@ def _pipeline_version(store: Store, name: str, seed: int, C: float):
 @pytest.fixture
 def served(db_path: Path):
     """A database with `scoring` v1 and v2 (real pipelines), `champion` on v1."""
-    from core.registry import move_alias
+    from core.registry.versions import move_alias
 
     store = Store.open(db_path, clock=fixed_clock(T0))
     v1, pipe1 = _pipeline_version(store, "scoring", seed=1, C=1.0)

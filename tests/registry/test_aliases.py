@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.registry import history, resolve, rollback
-from core.store import Store
+from core.registry.versions import history, resolve, rollback
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import T0
 
 
@@ -40,7 +40,7 @@ def test_alias_moves_are_kept_with_who_when_why(served, pitboard) -> None:
 
 def test_rollback_walks_the_history_back_and_skips_undone_moves(served) -> None:
     with Store.open(served["db"], clock=fixed_clock(T0)) as store:
-        from core.registry import move_alias
+        from core.registry.versions import move_alias
 
         v1, v2 = resolve(store, "scoring@1"), resolve(store, "scoring@2")
         move_alias(store, "scoring", "champion", v2, action="set")

@@ -1,6 +1,6 @@
-"""Compiled preprocessing (`core.fastpath`): the same numbers as the pipeline, or not used at all.
+"""Compiled preprocessing (`core.serving.fastpath`): the same numbers as the pipeline, or not used at all.
 
-Every preprocessing a spec can ask for is built by `core.pipelines`, fitted on seeded
+Every preprocessing a spec can ask for is built by `core.experiments.pipeline_builder`, fitted on seeded
 data with missing values, and scored through `Scorer` on rows that hold every category,
 missing values and unseen categories; the outputs must equal the pipeline's own on the
 frame the pipeline was trained from, bit for bit. Pipelines the compiler does not
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.fastpath import compile_pipeline, same_as_pipeline
-from core.pipelines import build_pipeline, signature
-from core.predict import Scorer
-from core.specs import CATEGORICAL_IMPUTE, ENCODINGS, NUMERIC_IMPUTE, SCALERS, parse_spec
+from core.experiments.pipeline_builder import build_pipeline, signature
+from core.experiments.specs import CATEGORICAL_IMPUTE, ENCODINGS, NUMERIC_IMPUTE, SCALERS, parse_spec
+from core.serving.fastpath import compile_pipeline, same_as_pipeline
+from core.serving.predict import Scorer
 
 NUMERIC = ["income", "ratio", "years"]
 CATEGORICAL = ["purpose", "region"]
@@ -40,7 +40,7 @@ def training_frame(seed: int, n: int = 240) -> pd.DataFrame:
 
 
 def fitted(preprocessing: str, estimator: str = "LogisticRegression", params: str = "{ C = [1.0], max_iter = [1000] }", seed: int = 3) -> tuple:
-    """A pipeline built by core.pipelines from a spec with this [preprocessing], fitted."""
+    """A pipeline built by core.experiments.pipeline_builder from a spec with this [preprocessing], fitted."""
     spec = parse_spec(
         f'experiment = "e"\ndataset = "d"\ntarget = "y"\nseed = 5\n[preprocessing]\n{preprocessing}\n'
         f'[[candidates]]\nestimator = "{estimator}"\nparams = {params}\n', source="test spec")
@@ -158,9 +158,9 @@ def test_the_probe_tells_a_compiled_form_from_another_pipelines() -> None:
 
 
 def test_a_compiled_form_that_differs_on_the_probe_is_not_used(monkeypatch) -> None:
-    import core.predict
+    import core.serving.predict
 
-    monkeypatch.setattr(core.predict, "same_as_pipeline", lambda *args: False)
+    monkeypatch.setattr(core.serving.predict, "same_as_pipeline", lambda *args: False)
     pipeline, scorer = fitted('scale = "standard"')
     assert scorer.compiled is None and "differed from the pipeline" in scorer.preprocessing
     rows = request_rows()

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from core.content_hash import content_hash
-from core.datasets import add_frame, load_frame, resolve
-from core.registry import describe, register
-from core.store import Store, migration_scripts, python_step, split_statements
-
+from core.data.content_hash import content_hash
+from core.data.datasets import add_frame, load_frame, resolve
+from core.registry.versions import describe, register
+from core.store.database import Store, migration_scripts, python_step, split_statements
 from tests.registry.conftest import Trained
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.errors import CheckFailed
-from core.packaging import export_bundle, verify_bundle
-from core.store import Store
+from core.registry.packaging import export_bundle, verify_bundle
+from core.store.database import Store
+from core.store.errors import CheckFailed
 
 ROWS = pd.DataFrame({"income": [41.5, None], "debt_ratio": [0.62, 0.1], "purpose": ["car", "home"], "applicant": ["a1", "a2"]})
 
@@ -40,7 +40,7 @@ def test_package_writes_every_file_with_checksums_and_verifies(served, pitboard,
 
 
 def test_a_tarball_of_the_same_version_is_the_same_bytes_whenever_it_is_made(served, tmp_path: Path) -> None:
-    from core.clock import fixed_clock
+    from core.store.clock import fixed_clock
 
     made = []
     for i, moment in enumerate((1_800_000_000.0, 1_900_000_000.0)):
@@ -167,7 +167,7 @@ def test_predict_refuses_input_that_breaks_the_signature(served, pitboard, tmp_p
 def test_package_detach_runs_a_job_that_writes_a_verified_bundle(served, pitboard, tmp_path: Path) -> None:
     import time
 
-    from core.jobs import get_job
+    from core.jobs.runner import get_job
 
     out = tmp_path / "detached.tar.gz"
     started = pitboard("model", "package", "scoring@champion", "-o", out, "--detach", "--json")

@@ -6,10 +6,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from core.gates import evaluate_gates, holdout_metric
-from core.registry import load_estimator, resolve
-from core.runs import get_run
-from core.training import holdout
+from core.experiments.runs import get_run
+from core.experiments.training import holdout
+from core.registry.gates import evaluate_gates, holdout_metric
+from core.registry.versions import load_estimator, resolve
 
 
 def dump(db: Path) -> list[str]:
@@ -62,7 +62,7 @@ def test_the_good_run_passes_the_gates_and_the_weak_one_is_refused(trained, reg,
 
 
 def test_beat_gate_scores_both_models_on_the_candidates_holdout(trained, reg) -> None:
-    from core.registry import move_alias, register
+    from core.registry.versions import move_alias, register
 
     good = register(reg, trained.good_run, "credit-risk")
     weak = register(reg, trained.weak_run, "credit-risk")

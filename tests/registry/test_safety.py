@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import PitboardError
-from core.modelio import UntrustedModelError, dump_model, load_model
-from core.tarsafety import safe_extract
+from core.experiments.modelio import UntrustedModelError, dump_model, load_model
+from core.registry.tarsafety import safe_extract
+from core.store.errors import PitboardError
 
 
 def _tarball(path: Path, members: list[tarfile.TarInfo]) -> Path:

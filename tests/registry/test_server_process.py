@@ -16,10 +16,10 @@ import httpx
 import pandas as pd
 import pytest
 
-from core.clock import fixed_clock
-from core.predictlog import read_log
-from core.registry import move_alias, resolve
-from core.store import Store
+from core.registry.versions import move_alias, resolve
+from core.serving.predictlog import read_log
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import T0
 
 ROW = {"income": 41.5, "debt_ratio": 0.62, "purpose": "car"}
@@ -146,7 +146,7 @@ def test_a_100_mb_body_is_refused_from_its_length_before_it_is_read(served) -> N
 
 
 def test_serve_a_bundle_path_imports_it_and_serves_it(served, tmp_path: Path) -> None:
-    from core.packaging import export_bundle
+    from core.registry.packaging import export_bundle
 
     bundle = tmp_path / "scoring.tar.gz"
     with Store.open(served["db"], clock=fixed_clock(T0)) as store:

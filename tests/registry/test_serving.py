@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from core.clock import fixed_clock
-from core.predictlog import read_log
-from core.registry import move_alias, resolve
-from core.serving import Service, create_app
-from core.store import Store
+from core.registry.versions import move_alias, resolve
+from core.serving.predictlog import read_log
+from core.serving.service import Service, create_app
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import T0
 
 ROW = {"income": 41.5, "debt_ratio": 0.62, "purpose": "car"}
@@ -146,7 +146,7 @@ def test_health_metadata_and_openapi(client) -> None:
     assert [f["name"] for f in meta["signature"]] == ["income", "debt_ratio", "purpose"]
     assert meta["outputs"] == ["label", "proba_0", "proba_1"]
     assert meta["unknown_category_handling"] == {"purpose": "ignore"}
-    assert meta["preprocessing"].startswith("compiled"), "the test pipeline is one core.fastpath translates"
+    assert meta["preprocessing"].startswith("compiled"), "the test pipeline is one core.serving.fastpath translates"
     document = http.get("/openapi.json").json()
     paths = document["paths"]
     assert {"/predict", "/feedback", "/health", "/metadata"} <= set(paths)

@@ -16,8 +16,8 @@ import pytest
 from textual.widgets import DataTable
 from textual.worker import WorkerState
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import T0
 from tui.app import PitboardApp
 

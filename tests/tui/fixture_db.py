@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import T0
 
 
@@ -41,8 +41,8 @@ def build(path: Path) -> None:
     import numpy as np
     import pandas as pd
 
-    from core import datasets
-    from core.validation import validate
+    from core.data import datasets
+    from core.data.validation import validate
 
     with Store.open(path, clock=fixed_clock(T0)) as store:
         datasets.add_frame(store, "credit", credit_frame(400, seed=1), source="fixture credit v1", target="default")

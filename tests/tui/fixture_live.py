@@ -3,7 +3,7 @@
 The credit sample data (its first rows only, so training takes a blink) is imported and
 validated, a tiny spec trains two LogisticRegression runs, both are registered
 (`credit-risk` v1 and v2), v1 is promoted to champion through the gates, and
-`core.simulate` replays production months in-process on its virtual clock, so there are
+`core.simulation.simulate` replays production months in-process on its virtual clock, so there are
 windows, drift (the recession starts in month 4) and open alerts. Everything is seeded
 and the clock pinned, so every build is identical.
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import fixed_clock
-from core.store import Store
+from core.store.clock import fixed_clock
+from core.store.database import Store
 from tests.conftest import SAMPLE_DATA, T0
 from tui.app import PitboardApp
 
@@ -86,14 +86,13 @@ def _user(name: str) -> Iterator[None]:
 def _build(path: Path) -> None:
     import pandas as pd
 
-    from core.datasets import add_frame
-    from core.gates import promote
-    from core.references import ensure_reference
-    from core.registry import register
-    from core.simulate import simulate
-    from core.specs import parse_spec
-    from core.training import train_spec
-    from core.validation import validate
+    from core.data.datasets import add_frame
+    from core.data.validation import validate
+    from core.experiments.specs import parse_spec
+    from core.experiments.training import train_spec
+    from core.monitoring.promotion import promote
+    from core.monitoring.references import ensure_reference, register
+    from core.simulation.simulate import simulate
 
     frame = pd.read_csv(SAMPLE_DATA / "credit_train.csv", nrows=TRAIN_ROWS)
     with Store.open(path, clock=fixed_clock(T0)) as store:

@@ -1,7 +1,7 @@
 """The Experiments and Jobs panes' database: the Data pane's fixture plus real runs and jobs.
 
 Built through the real engine with the pinned clock: a credit-risk search of three
-estimators trained in-process, then two jobs through `core.jobs.start_job` and real
+estimators trained in-process, then two jobs through `core.jobs.runner.start_job` and real
 detached workers: one trains a small house-prices regression spec (finished), one names a
 dataset that does not exist (failed). The workers inherit `PITBOARD_NOW`, so their
 timestamps are pinned too, and the build runs outside any git checkout, so runs record no
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import ENV_NOW, fixed_clock
-from core.store import Store
+from core.store.clock import ENV_NOW, fixed_clock
+from core.store.database import Store
 from tests.conftest import T0
 from tui.app import PitboardApp
 
@@ -92,11 +92,11 @@ def add_running_job(store: Store, *, progress: float = 0.6, started_ago: float =
     """A train job running on another host, part-way through, with a log tail; returns its id.
 
     Written as a worker elsewhere leaves it: the row, then its progress through
-    `core.jobs.JobContext.progress` (which also beats the heartbeat). Its worker is on
+    `core.jobs.runner.JobContext.progress` (which also beats the heartbeat). Its worker is on
     another host, so nothing here reaps it or needs a real process, and with the store's
     fixed clock the heartbeat stays fresh and the duration is always `started_ago`.
     """
-    from core.jobs import JobContext
+    from core.jobs.runner import JobContext
 
     now = store.clock()
     with store.transaction():
@@ -112,9 +112,9 @@ def add_running_job(store: Store, *, progress: float = 0.6, started_ago: float =
 
 def build(path: Path) -> None:
     """Create the fixture database at `path` (its folder also holds the job logs)."""
-    from core.jobs import ACTIVE, start_job
-    from core.specs import parse_spec
-    from core.training import train_spec
+    from core.experiments.specs import parse_spec
+    from core.experiments.training import train_spec
+    from core.jobs.runner import ACTIVE, start_job
 
     fixture_db.build(path)
     saved = os.environ.get(ENV_NOW)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import TabbedContent
 
-from core import datasets
-from core.store import Store
+from core.data import datasets
+from core.store.database import Store
 from tui.panes.data import PAGE_ROWS
 from tui.widgets.histogram import Histogram, histogram_bars
 from tui.widgets.table import FilterTable
@@ -112,7 +112,7 @@ async def test_slash_filters_the_focused_table_and_escape_clears(make_app):
 
 
 async def test_empty_database_names_the_command(tmp_path, monkeypatch):
-    from core.clock import fixed_clock
+    from core.store.clock import fixed_clock
     from tests.conftest import T0
     from tui.app import PitboardApp
 

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
-from core.store import Store
+from core.store.database import Store
 from tui.screens.train import TrainScreen
 from tui.widgets.modals import HelpScreen
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.jobs import ACTIVE, cancel_job
-from core.runs import get_run, list_runs
-from core.store import Store
+from core.experiments.runs import get_run, list_runs
+from core.jobs.runner import ACTIVE, cancel_job
+from core.store.database import Store
 from tui.screens.compare import CompareScreen, metric_bar
 from tui.screens.run_detail import RunDetailScreen
 from tui.widgets.run_plots import ResidualPlot, RocPlot
@@ -173,7 +173,7 @@ async def test_t_trains_a_spec_file_as_a_job(runs_app, tmp_path):
 
 
 async def test_r_registers_the_highlighted_run_under_the_name_given(runs_app):
-    from core import registry
+    from core.registry import versions as registry
     from tui.widgets.modals import PromptScreen
 
     app = runs_app()
@@ -201,7 +201,7 @@ async def test_r_registers_the_highlighted_run_under_the_name_given(runs_app):
 
 
 async def test_r_with_a_bad_model_name_or_on_a_failed_run_registers_nothing(runs_app):
-    from core import registry
+    from core.registry import versions as registry
     from tui.widgets.modals import PromptScreen
 
     app = runs_app()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.jobs import get_job
-from core.store import Store
+from core.jobs.runner import get_job
+from core.store.database import Store
 from tui.panes.jobs import duration_text, progress_bar
 from tui.widgets.modals import ConfirmScreen
 from tui.widgets.table import FilterTable

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import PitboardError
-from core.store import Store
+from core.store.database import Store
+from core.store.errors import PitboardError
 from tests.conftest import file_bytes
 from tui.keys import DEFAULTS, keymap
 

@@ -9,9 +9,10 @@ import json
 import pytest
 from rich.text import Text
 
-from core import alerts, monitoring
 from core.cli._output import format_value
-from core.store import Store
+from core.monitoring import alerts
+from core.monitoring import status as monitoring
+from core.store.database import Store
 from tests.conftest import T0
 from tui.panes.monitor import MonitorView, error_rate_kpi, kpi_values
 from tui.widgets.kpi import KpiTile
@@ -115,7 +116,7 @@ async def test_live_refresh_shows_changes_made_elsewhere_and_skips_unchanged(mak
 
 
 async def test_retrain_asks_then_starts_a_retrain_job(make_live_app, live_db):
-    from core.jobs import cancel_job
+    from core.jobs.runner import cancel_job
 
     app = make_live_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.store import Store
+from core.store.database import Store
 from tests.conftest import file_bytes
 from tui.app import PitboardApp
 from tui.widgets.header import PaneBar

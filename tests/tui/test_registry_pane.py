@@ -8,9 +8,9 @@ import signal
 
 import pytest
 
-from core import registry
-from core.gates import evaluate_gates
-from core.store import Store
+from core.monitoring.promotion import evaluate_gates
+from core.registry import versions as registry
+from core.store.database import Store
 from tests.conftest import file_bytes, wait_for
 from tui.screens.promote import PromoteScreen
 from tui.widgets.modals import ConfirmScreen
@@ -180,8 +180,8 @@ async def test_rollback_without_an_earlier_holder_says_why_and_changes_nothing(m
 
 
 async def test_bundle_runs_as_a_package_job(make_live_app, live_db):
-    from core.jobs import get_job
-    from core.packaging import verify_bundle
+    from core.jobs.runner import get_job
+    from core.registry.packaging import verify_bundle
 
     app = make_live_app()
     async with app.run_test(size=(120, 40)) as pilot:

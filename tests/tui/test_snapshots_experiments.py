@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.store import Store
+from core.store.database import Store
 
 from .conftest import settle
 from .fixture_runs import add_running_job, runs_app  # noqa: F401  (fixture)

@@ -13,7 +13,6 @@ from functools import partial
 import pytest
 
 from .fixture_live import live_db, make_live_app  # noqa: F401  (fixtures)
-
 from .test_snapshots import SIZES
 from .test_snapshots import keys as snapshot_keys
 

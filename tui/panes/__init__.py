@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import PitboardError
+from core.store.errors import PitboardError
 from tui.panes.base import Pane
 
 

@@ -22,8 +22,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
-from core.errors import PitboardError
-from core.store import Store
+from core.store.database import Store
+from core.store.errors import PitboardError
 from tui.widgets.table import FilterTable
 
 

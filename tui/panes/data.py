@@ -20,9 +20,9 @@ from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from core.cli._output import format_value
-from core.clock import iso
-from core.errors import PitboardError
-from core.store import Store
+from core.store.clock import iso
+from core.store.database import Store
+from core.store.errors import PitboardError
 from tui.keys import bind
 from tui.panes.base import EmptyState, PaletteAction, Pane
 from tui.widgets.modals import ChooseScreen
@@ -37,12 +37,12 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 class Detail:
     """What the pane shows for one version, read in one worker."""
 
-    version: Any  # core.datasets.DatasetVersion
+    version: Any  # core.data.datasets.DatasetVersion
     columns: list[dict[str, Any]]
     names: list[str]
     rows: list[tuple[Any, ...]]
     offset: int
-    report: Any | None  # core.validation.ValidationReport
+    report: Any | None  # core.data.validation.ValidationReport
 
 
 class DataPane(Pane):
@@ -96,7 +96,7 @@ class DataPane(Pane):
 
     @work(thread=True, exclusive=True, group="data-versions")
     def load_versions(self) -> None:
-        from core import datasets
+        from core.data import datasets
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             versions = [dv for entry in datasets.list_datasets(store) for dv in datasets.list_versions(store, entry["name"])]
@@ -126,9 +126,8 @@ class DataPane(Pane):
 
     @work(thread=True, exclusive=True, group="data-detail")
     def load_detail(self, version_id: int, offset: int) -> None:
-        from core import datasets
-
         import tui.widgets.histogram  # noqa: F401  (plotext loads here, off the UI thread)
+        from core.data import datasets
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             dv = datasets.version_by_id(store, version_id)
@@ -231,8 +230,8 @@ class DataPane(Pane):
 
     @work(thread=True, exclusive=True, group="data-validate")
     def run_validation(self, version_id: int, against_id: int) -> None:
-        from core import datasets
-        from core.validation import validate
+        from core.data import datasets
+        from core.data.validation import validate
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             current = datasets.version_by_id(store, version_id)
@@ -260,7 +259,7 @@ class DataPane(Pane):
 
 
 def _latest_report(store: Store, dv: Any) -> Any | None:
-    from core.validation import latest_report
+    from core.data.validation import latest_report
 
     return latest_report(store, dv)
 
@@ -290,7 +289,7 @@ def _cell(value: Any) -> Text | str:
 
 def _check_order(check: Any) -> tuple[bool, int]:
     """Failed checks first, errors before warnings before info."""
-    from core.validation import SEVERITIES
+    from core.data.validation import SEVERITIES
 
     return (check.passed, SEVERITIES.index(check.severity))
 

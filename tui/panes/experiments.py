@@ -1,7 +1,7 @@
 """The Experiments pane: experiments, then their runs best first by the primary metric.
 
-The run filter takes the syntax of `pitboard runs list --filter` (core.run_filter) and
-is applied by `core.runs.list_runs` itself; a filter it rejects is shown in the pane, with
+The run filter takes the syntax of `pitboard runs list --filter` (core.experiments.run_filter) and
+is applied by `core.experiments.runs.list_runs` itself; a filter it rejects is shown in the pane, with
 the caret under the fault, and the table keeps its last good rows. `enter` opens a run,
 `space` marks runs for `c` compare, `r` registers the highlighted run as the next version
 of a model (named in a modal, like `pitboard model register RUN --name NAME`), and `t`
@@ -20,9 +20,9 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from core.cli._output import format_value
-from core.errors import PitboardError
-from core.specs import LOWER_IS_BETTER
-from core.store import Store
+from core.experiments.specs import LOWER_IS_BETTER
+from core.store.database import Store
+from core.store.errors import PitboardError
 from tui.keys import bind
 from tui.panes.base import EmptyState, PaletteAction, Pane
 from tui.widgets.table import FilterTable
@@ -95,7 +95,7 @@ class ExperimentsPane(Pane):
 
     @work(thread=True, exclusive=True, group="experiments")
     def load_experiments(self) -> None:
-        from core.runs import experiments
+        from core.experiments.runs import experiments
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             found = experiments(store)
@@ -121,7 +121,7 @@ class ExperimentsPane(Pane):
 
     @work(thread=True, exclusive=True, group="experiments-runs")
     def load_runs(self, experiment: str | None, run_filter: str) -> None:
-        from core.runs import list_runs
+        from core.experiments.runs import list_runs
 
         if experiment is None:
             return
@@ -205,8 +205,8 @@ class ExperimentsPane(Pane):
 
     @work(thread=True, exclusive=True, group="experiments-train")
     def start_training(self, path: str) -> None:
-        from core.jobs import start_job
-        from core.specs import load_spec
+        from core.experiments.specs import load_spec
+        from core.jobs.runner import start_job
 
         try:
             spec = load_spec(path)  # checked here, so a bad spec fails now and not in the worker
@@ -243,7 +243,7 @@ class ExperimentsPane(Pane):
 
     @work(thread=True, exclusive=True, group="experiments-register")
     def run_register(self, run_id: int, name: str) -> None:
-        from core.registry import register
+        from core.monitoring.references import register
 
         self.run_engine_action(
             lambda store: f"registered run {run_id} as {register(store, run_id, name).ref}; see the Registry pane (3)",

@@ -1,7 +1,7 @@
 """The Jobs pane: running and finished jobs with progress, state, duration, and the log
 tail of the selected job; `x` cancels.
 
-Jobs run in detached workers that write their progress to the database (core.jobs), so
+Jobs run in detached workers that write their progress to the database (core.jobs.runner), so
 the pane is only a reader: about once a second, while it is shown, a thread worker reads
 the jobs (which also reports dead workers as failed) and the selected job's log tail. The
 table and the log are redrawn only when what they show changed, so an idle pane sends
@@ -19,8 +19,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from core.errors import PitboardError
-from core.store import Store
+from core.store.database import Store
+from core.store.errors import PitboardError
 from tui.keys import bind
 from tui.panes.base import EmptyState, PaletteAction, Pane
 from tui.widgets.modals import ConfirmScreen
@@ -100,7 +100,7 @@ class JobsPane(Pane):
 
     @work(thread=True, exclusive=True, group="jobs")
     def load_jobs(self, selected: str | None) -> None:
-        from core.jobs import get_job, list_jobs
+        from core.jobs.runner import get_job, list_jobs
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             jobs = list_jobs(store)
@@ -159,7 +159,7 @@ class JobsPane(Pane):
 
     @work(thread=True, group="jobs-cancel")
     def cancel(self, job_id: int) -> None:
-        from core.jobs import cancel_job
+        from core.jobs.runner import cancel_job
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             try:

@@ -23,9 +23,9 @@ from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from core.cli._output import format_value
-from core.clock import iso
-from core.errors import PitboardError
-from core.store import Store
+from core.store.clock import iso
+from core.store.database import Store
+from core.store.errors import PitboardError
 from tui.keys import bind
 from tui.panes.base import EmptyState, PaletteAction, Pane
 from tui.widgets.kpi import KpiTile
@@ -58,7 +58,9 @@ class MonitorView:
 
 def read_view(store: Store, model: str | None) -> MonitorView:
     """The view of `model` (or of the first monitored model), from aggregates only."""
-    from core import alerts, monitoring, registry
+    from core.monitoring import alerts
+    from core.monitoring import status as monitoring
+    from core.registry import versions as registry
 
     models = [r["name"] for r in store.rows(
         "SELECT name FROM models m WHERE EXISTS (SELECT 1 FROM monitor_windows w WHERE w.model_id = m.id)"
@@ -81,9 +83,9 @@ def read_view(store: Store, model: str | None) -> MonitorView:
 
 def error_rate_kpi(rate: float | None, rules: dict[str, Any]) -> tuple[str, str, str]:
     """The error-rate tile's (value, state, flag): a percent, its state by the model's alert
-    thresholds (`core.alerts.error_rate_severity`), and the state as a word for the tile's
+    thresholds (`core.monitoring.alerts.error_rate_severity`), and the state as a word for the tile's
     border, so it reads without colour."""
-    from core.alerts import error_rate_severity
+    from core.monitoring.alerts import error_rate_severity
 
     if rate is None:
         return NO_VALUE, "", ""
@@ -283,7 +285,7 @@ class MonitorPane(Pane):
 
     @work(thread=True, exclusive=True, group="monitor-action")
     def run_acknowledge(self, alert_id: int) -> None:
-        from core.alerts import acknowledge
+        from core.monitoring.alerts import acknowledge
 
         self.run_engine_action(
             lambda store: f"alert {acknowledge(store, alert_id, note='acknowledged in the app')['id']} acknowledged")
@@ -305,7 +307,7 @@ class MonitorPane(Pane):
 
     @work(thread=True, exclusive=True, group="monitor-action")
     def start_retrain(self, model: str, alert_id: int | None) -> None:
-        from core.jobs import start_job
+        from core.jobs.runner import start_job
 
         title = f"retrain {model}" + (f" (alert {alert_id})" if alert_id is not None else "")
         self.run_engine_action(
@@ -328,7 +330,7 @@ def _feature_cells(feature: dict[str, Any]) -> tuple[str | Text, ...]:
 
 
 def _alert_cells(alert: dict[str, Any]) -> tuple[str | Text, ...]:
-    from core.alerts import window_span
+    from core.monitoring.alerts import window_span
 
     severity = Text(alert["severity"].upper(), style=SEVERITY_STYLE.get(alert["severity"], ""))
     state = Text(alert["state"], style="bold" if alert["state"] == "open" else "dim")

@@ -2,7 +2,7 @@
 selected version its metrics and lineage, the alias history and the model card.
 
 Actions call the same engine as `pitboard model ...`: `p` evaluates the promotion gates in
-a worker and shows them all in a modal before `core.gates.promote` moves `champion` (or,
+a worker and shows them all in a modal before `core.monitoring.promotion.promote` moves `champion` (or,
 chosen in the modal, `challenger`, like `pitboard model promote --to`); `r`
 rolls `champion` back after a confirmation; `b` builds a bundle as a `package` job (it
 shows up in the Jobs pane); `s` starts `pitboard serve NAME@champion` as a detached
@@ -23,9 +23,9 @@ from textual.widgets import Markdown, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from core.cli._output import format_value
-from core.clock import iso
-from core.errors import PitboardError
-from core.store import Store
+from core.store.clock import iso
+from core.store.database import Store
+from core.store.errors import PitboardError
 from tui.keys import bind
 from tui.panes.base import EmptyState, PaletteAction, Pane
 from tui.widgets.modals import ConfirmScreen
@@ -40,7 +40,7 @@ BUNDLES = "bundles"  # folder beside the database where `b` writes bundles
 class VersionDetail:
     """What the pane shows for one version, read in one worker."""
 
-    version: Any  # core.registry.ModelVersion
+    version: Any  # core.registry.versions.ModelVersion
     described: dict[str, Any]
     history: list[dict[str, Any]]
     card: str
@@ -111,7 +111,7 @@ class RegistryPane(Pane):
 
     @work(thread=True, exclusive=True, group="registry-versions")
     def load_versions(self) -> None:
-        from core import registry
+        from core.registry import versions as registry
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             versions = [mv for model in registry.list_models(store) for mv in registry.list_versions(store, model["name"])]
@@ -141,9 +141,9 @@ class RegistryPane(Pane):
 
     @work(thread=True, exclusive=True, group="registry-detail")
     def load_detail(self, version_id: int) -> None:
-        from core import registry
-        from core.modelcard import model_card
-        from core.packaging import build_manifest, promotion_gates
+        from core.registry import versions as registry
+        from core.registry.modelcard import model_card
+        from core.registry.packaging import build_manifest, promotion_gates
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             mv = registry.version_by_id(store, version_id)
@@ -203,7 +203,8 @@ class RegistryPane(Pane):
     @work(thread=True, exclusive=True, group="registry-gates")
     def evaluate_gates(self, ref: str) -> None:
         """The gates of every alias in PROMOTE_TO that `ref` does not hold yet, for the modal."""
-        from core import gates, registry
+        from core.monitoring.promotion import evaluate_gates
+        from core.registry import versions as registry
         from tui.screens.promote import AliasGates
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
@@ -214,7 +215,7 @@ class RegistryPane(Pane):
                     holder = registry.alias_holder(store, candidate.name, alias)
                     if holder is None or holder.id != candidate.id:
                         choices.append(AliasGates(alias, holder.ref if holder else None,
-                                                  gates.evaluate_gates(store, candidate, alias)))
+                                                  evaluate_gates(store, candidate, alias)))
                 if not choices:
                     raise PitboardError(f"{ref} already holds {' and '.join(PROMOTE_TO)}")
             except PitboardError as error:
@@ -229,7 +230,7 @@ class RegistryPane(Pane):
 
     @work(thread=True, exclusive=True, group="registry-action")
     def run_promote(self, ref: str, alias: str) -> None:
-        from core.gates import promote
+        from core.monitoring.promotion import promote
 
         def act(store: Store) -> str:
             promotion = promote(store, ref, alias, reason="promoted from the app")
@@ -254,7 +255,7 @@ class RegistryPane(Pane):
 
     @work(thread=True, exclusive=True, group="registry-action")
     def run_rollback(self, name: str) -> None:
-        from core.registry import rollback
+        from core.registry.versions import rollback
 
         def act(store: Store) -> str:
             moved = rollback(store, name, CHAMPION, reason="rolled back from the app")
@@ -269,7 +270,7 @@ class RegistryPane(Pane):
 
     @work(thread=True, exclusive=True, group="registry-action")
     def start_bundle(self, ref: str, out: str) -> None:
-        from core.jobs import start_job
+        from core.jobs.runner import start_job
 
         Path(out).parent.mkdir(parents=True, exist_ok=True)
 

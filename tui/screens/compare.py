@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from core.cli._output import format_value
-from core.store import Store
+from core.store.database import Store
 from tui.widgets.table import plain
 
 BAR_WIDTH = 20
@@ -40,7 +40,7 @@ def delta_text(delta: float | None, lower_is_better: bool) -> Text:
 
 
 def comparison_view(found: dict[str, Any]) -> Group:
-    """The rich renderables of a `core.runs.compare_runs` result."""
+    """The rich renderables of a `core.experiments.runs.compare_runs` result."""
     heads = [f"run {run['id']} {run['estimator']}" for run in found["runs"]]
     params = Table(title="params that differ", title_justify="left", expand=False)
     params.add_column("param")
@@ -96,7 +96,7 @@ class CompareScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        from core.runs import compare_runs
+        from core.experiments.runs import compare_runs
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             found = compare_runs(store, self.run_ids, all_params=self.all_params)

@@ -1,6 +1,6 @@
 """The promote modal: every gate with its value, threshold and verdict, before confirming.
 
-The gates are evaluated (side-effect free, `core.gates.evaluate_gates`) in a worker before
+The gates are evaluated (side-effect free, `core.registry.gates.evaluate_gates`) in a worker before
 this screen opens, for each alias the version could take (`champion`, `challenger`), so
 the user sees exactly what `promote` will check and `a` switches the alias without waiting
 on the engine. Confirming is offered only when every gate of the shown alias passes: a
@@ -36,7 +36,7 @@ class AliasGates:
 
     alias: str
     holder: str | None
-    gates: Sequence[Any]  # core.gates.GateResult
+    gates: Sequence[Any]  # core.registry.gates.GateResult
 
     @property
     def passed(self) -> bool:

@@ -3,7 +3,7 @@ residuals on the holdout (regressors), permutation importance as bars, and where
 came from (data version, commit, environment).
 
 Everything is read in a thread worker. The residuals need the model and the exact holdout
-rows (`core.training.holdout`), so scikit-learn and pandas load there, never on the UI
+rows (`core.experiments.training.holdout`), so scikit-learn and pandas load there, never on the UI
 thread; plotext loads there too.
 """
 
@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from core.cli._output import format_value
-from core.store import Store
+from core.store.database import Store
 from tui.widgets.table import plain
 
 MAX_IMPORTANCE_BARS = 12
@@ -42,8 +42,8 @@ class RunDetail:
 
 def read_detail(store: Store, run_id: int) -> RunDetail:
     """The run and its data version; its ROC curve, or its holdout residuals for a regressor."""
-    from core import datasets
-    from core.runs import get_run, run_curves
+    from core.data import datasets
+    from core.experiments.runs import get_run, run_curves
 
     run = get_run(store, run_id)
     detail = RunDetail(run, datasets.version_by_id(store, run.dataset_version_id).ref)
@@ -56,9 +56,9 @@ def read_detail(store: Store, run_id: int) -> RunDetail:
 
 def holdout_residuals(store: Store, run: Any) -> list[float]:
     """Actual minus predicted on the run's own holdout rows."""
-    from core.artifacts import get_blob
-    from core.modelio import load_model
-    from core.training import holdout
+    from core.experiments.modelio import load_model
+    from core.experiments.training import holdout
+    from core.store.artifacts import get_blob
 
     X, y = holdout(store, run)
     predicted = load_model(get_blob(store, run.model_sha256)).predict(X)
@@ -91,7 +91,7 @@ def params_table(run: Any) -> Table:
 
 def provenance_text(detail: RunDetail) -> Text:
     """Data version, commit and environment: what it takes to rebuild this run."""
-    from core.clock import iso
+    from core.store.clock import iso
 
     run = detail.run
     if run.git_commit:
@@ -145,7 +145,7 @@ class RunDetailScreen(Screen[None]):
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: RunDetail) -> None:
-        from tui.widgets.run_plots import ImportanceBars, RocPlot, ResidualPlot
+        from tui.widgets.run_plots import ImportanceBars, ResidualPlot, RocPlot
 
         self.detail = detail
         run = detail.run

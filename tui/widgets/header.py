@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from core.store import Store
+from core.store.database import Store
 from tui.db import has_table
 
 

@@ -1,0 +1,6 @@
+"""Registry: named model versions, aliases, promotion through gates, and bundles.
+
+`versions` registers versions and moves aliases (with their history), `gates` judges a
+promotion, `modelcard` describes a version, `packaging` builds, verifies and imports
+self-contained bundles, `tarsafety` reads untrusted archives.
+"""

@@ -1,0 +1,214 @@
+"""Promotion gates: what a version must show before an alias moves to it.
+
+The policy is read with `core.store.model_settings` from `pitboard.toml`: `[models]` for every
+model, `[models.<name>]` for one. Defaults (`DEFAULTS`):
+
+    min_metrics = {}            # e.g. {roc_auc = 0.7}: holdout metrics at or above
+    max_metrics = {}            # e.g. {rmse = 12.5}: error metrics at or below
+    must_beat_current = true    # beat the alias's current holder on the same rows (below)
+    min_improvement = 0.0       # ... by at least this much on the primary metric
+    require_validation = true   # the training data's latest validation report passed
+
+"The same rows": the rows of live traffic that the caller passes as `live_rows` (the
+monitoring stage passes the newest labelled window of the model's served traffic, the
+data the model will really face: `core.monitoring.promotion`); without them, the
+candidate run's holdout rebuilt by `core.experiments.training.holdout`. Both the candidate and the current holder
+score exactly those rows with the same metric kernels, so the comparison is not flattered
+by one model's easier split.
+
+`evaluate_gates` has no side effects and returns every gate's result (name, value,
+threshold, verdict), so the TUI can show them before asking to confirm; `promote` runs
+them and moves the alias only when all pass, or when forced with a reason (audited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from core.registry.versions import CHAMPION, ModelVersion, alias_holder, load_estimator, move_alias, resolve
+from core.store.database import Store
+from core.store.errors import PitboardError
+from core.store.model_settings import model_settings
+
+# Rows of live traffic to compare on, shaped like a run's training data: given the
+# candidate and its run, (what they are, X, y), or None when there are none yet.
+LiveRows = Callable[[ModelVersion, Any], "tuple[str, Any, Any] | None"]
+
+DEFAULTS: dict[str, Any] = {
+    "min_metrics": None,
+    "max_metrics": None,
+    "must_beat_current": True,
+    "min_improvement": 0.0,
+    "require_validation": True,
+}
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate: what was measured, against what, and whether it passed."""
+
+    name: str
+    value: Any
+    threshold: Any
+    passed: bool
+    message: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "verdict": self.verdict}
+
+
+def policy_for(store: Store, name: str) -> dict[str, Any]:
+    """The gate policy of model `name`, checked: metric tables must map names to numbers."""
+    policy = model_settings(store, "models", name, DEFAULTS)
+    for key in ("min_metrics", "max_metrics"):
+        table = policy[key] or {}
+        if not isinstance(table, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in table.values()
+        ):
+            raise PitboardError(f"{store.config_path}: [models.{name}] {key} must be a table of metric = number")
+        policy[key] = table
+    return policy
+
+
+def evaluate_gates(store: Store, candidate: ModelVersion, alias: str = CHAMPION, policy: dict[str, Any] | None = None,
+                   *, live_rows: LiveRows | None = None) -> list[GateResult]:
+    """Every gate of the policy for moving `alias` to `candidate`; changes nothing."""
+    policy = policy if policy is not None else policy_for(store, candidate.name)
+    metrics = candidate.info.get("metrics", {})
+    results = []
+    for metric, minimum in sorted(policy["min_metrics"].items()):
+        value = metrics.get(metric)
+        results.append(GateResult(f"min {metric}", value, f">= {minimum}", value is not None and value >= minimum,
+                                  "" if value is not None else f"{metric} was not recorded for this run"))
+    for metric, maximum in sorted(policy["max_metrics"].items()):
+        value = metrics.get(metric)
+        results.append(GateResult(f"max {metric}", value, f"<= {maximum}", value is not None and value <= maximum,
+                                  "" if value is not None else f"{metric} was not recorded for this run"))
+    if policy["require_validation"]:
+        results.append(_validation_gate(store, candidate))
+    if policy["must_beat_current"]:
+        results.append(_beat_current_gate(store, candidate, alias, float(policy["min_improvement"]), live_rows))
+    return results
+
+
+def _validation_gate(store: Store, candidate: ModelVersion) -> GateResult:
+    dataset = candidate.info.get("dataset")
+    name = "training data validated"
+    if not dataset:
+        return GateResult(name, "unknown", "passed", False, "the version records no training dataset")
+    from core.data.datasets import resolve as resolve_dataset
+    from core.data.validation import latest_report
+
+    report = latest_report(store, resolve_dataset(store, dataset))
+    if report is None:
+        return GateResult(name, "no report", "passed", False, f"run `pitboard data validate {dataset}` first")
+    failed = [c.name for c in report.checks if c.severity == "error" and not c.passed]
+    return GateResult(name, "passed" if report.ok else "failed", "passed", report.ok,
+                      "" if report.ok else f"{dataset}: failed {', '.join(failed)}")
+
+
+def _beat_current_gate(store: Store, candidate: ModelVersion, alias: str, min_improvement: float,
+                       live_rows: LiveRows | None) -> GateResult:
+    primary = candidate.info.get("primary_metric")
+    holder = alias_holder(store, candidate.name, alias)
+    if holder is None:
+        return GateResult(f"beats {alias} on {primary}", None, None, True, f"{candidate.name}@{alias} is free: nothing to beat")
+    if candidate.run_id is None:
+        return GateResult(f"beats {alias} on {primary}", None, None, False,
+                          f"{candidate.ref} was imported from a bundle: no holdout to compare on")
+    from core.experiments.runs import get_run
+    from core.experiments.specs import LOWER_IS_BETTER
+    from core.experiments.training import holdout
+
+    run = get_run(store, candidate.run_id)
+    why_holdout = ""
+    try:
+        production = live_rows(candidate, run) if live_rows is not None else None
+    except PitboardError as exc:
+        production, why_holdout = None, f"newest labelled window unusable ({exc}); "
+    if production is not None:
+        rows, X, y = production
+        name = f"beats {alias} on {rows} {primary}"
+    else:
+        X, y = holdout(store, run)
+        name = f"beats {alias} on holdout {primary}"
+    try:
+        mine = holdout_metric(load_estimator(store, candidate), candidate.info, X, y, primary)
+        theirs = holdout_metric(load_estimator(store, holder), holder.info, X, y, primary)
+    except PitboardError as exc:
+        return GateResult(name, None, None, False, str(exc))
+    if primary in LOWER_IS_BETTER:
+        passed, threshold = mine < theirs - min_improvement, f"< {theirs - min_improvement:.6g} ({holder.ref})"
+    else:
+        passed, threshold = mine > theirs + min_improvement, f"> {theirs + min_improvement:.6g} ({holder.ref})"
+    return GateResult(name, round(mine, 6), threshold, passed,
+                      f"{why_holdout}{holder.ref} scores {theirs:.6g} on the same {len(y)} rows")
+
+
+def holdout_metric(estimator: Any, info: dict[str, Any], X: Any, y: Any, metric: str) -> float:
+    """`metric` of a fitted pipeline on (X, y), with the kernels the runs were scored with."""
+    from core.experiments.evaluation import score
+
+    task = info.get("task")
+    missing = [f["name"] for f in info.get("signature", []) if f["name"] not in X.columns]
+    if missing:
+        raise PitboardError(f"holdout lacks features this model needs: {', '.join(missing)}")
+    X = X[[f["name"] for f in info["signature"]]]
+    if task == "regression":
+        values = score("regression", np.asarray(y, dtype=np.float64), estimator.predict(X), None)
+    else:
+        classes = list(estimator.classes_)
+        index = {c: i for i, c in enumerate(classes)}
+        unknown = sorted({str(v) for v in y if v not in index})
+        if unknown:
+            raise PitboardError(f"holdout has labels the model never learned: {', '.join(unknown)}")
+        y_idx = np.array([index[v] for v in y], dtype=np.int64)
+        proba = estimator.predict_proba(X)
+        values = score("classification", y_idx, proba.argmax(axis=1), proba)
+    if metric not in values:
+        raise PitboardError(f"metric {metric!r} cannot be computed for a {task} model")
+    return float(values[metric])
+
+
+@dataclass
+class Promotion:
+    """What `promote` did: the gates, whether the alias moved, and the move itself."""
+
+    gates: list[GateResult]
+    moved: dict[str, Any] | None
+
+    @property
+    def passed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+
+def promote(store: Store, ref: str, alias: str = CHAMPION, *, force: bool = False, reason: str = "",
+            live_rows: LiveRows | None = None) -> Promotion:
+    """Move `alias` to `ref` if every gate passes (or `force` with a reason); one transaction."""
+    if force and not reason.strip():
+        raise PitboardError("--force needs --reason TEXT: a forced promotion is audited with why")
+    candidate = resolve(store, ref)
+    before = alias_holder(store, candidate.name, alias)
+    if before is not None and before.id == candidate.id:
+        raise PitboardError(f"{candidate.ref} already holds {alias}")
+    gates = evaluate_gates(store, candidate, alias, live_rows=live_rows)
+    passed = all(g.passed for g in gates)
+    if not passed and not force:
+        return Promotion(gates, None)
+    with store.transaction():
+        now = alias_holder(store, candidate.name, alias)
+        if (now and now.id) != (before and before.id):
+            raise PitboardError(f"{candidate.name}@{alias} moved while the gates ran; run promote again")
+        moved = move_alias(
+            store, candidate.name, alias, candidate, action="promote", reason=reason,
+            forced=force and not passed, gates=[g.to_dict() for g in gates],
+        )
+    return Promotion(gates, moved)
