@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/pitboard --db demo/pitboard.db demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)

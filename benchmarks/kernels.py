@@ -26,6 +26,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 from sklearn import metrics as sk
 
+from core.data.drift import drift_report
 from core.kernels import drift, metrics
 from core.kernels.drift import ReferenceProfile
 
@@ -227,9 +228,9 @@ def drift_report_rows(sizes: list[int], evidently_sizes: set[int]) -> list[dict]
     DATA.mkdir(exist_ok=True)
     for n in sizes:
         reference, current = report_frames(n)
-        ours = best_of(drift.drift_report, reference, current, repeat=3)
-        serial = best_of(lambda: [drift.drift_report(reference, current, columns=[c]) for c in reference.columns], repeat=2)
-        report = drift.drift_report(reference, current).set_index("column")
+        ours = best_of(drift_report, reference, current, repeat=3)
+        serial = best_of(lambda: [drift_report(reference, current, columns=[c]) for c in reference.columns], repeat=2)
+        report = drift_report(reference, current).set_index("column")
         entry = {"rows": n, "pitboard_s": ours, "pitboard_serial_s": serial, "pitboard_drifted": int(report["drifted"].sum())}
         if n in evidently_sizes:
             paths = [DATA / f"drift_{name}_{n}.parquet" for name in ("reference", "current")]

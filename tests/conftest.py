@@ -69,12 +69,14 @@ class CliResult:
 def pitboard(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run `pitboard --db <tmp db> ARGS...` in-process through click, with a pinned clock."""
     from core.cli import cli
+    from tui.launch import TextualApp
 
     monkeypatch.setenv("PITBOARD_NOW", str(T0))
 
     def run(*args: str, db: Path | None = None, input: str | None = None) -> CliResult:
         runner = CliRunner()
-        result = runner.invoke(cli, ["--db", str(db or db_path), *map(str, args)], input=input, catch_exceptions=False)
+        result = runner.invoke(cli, ["--db", str(db or db_path), *map(str, args)], input=input, catch_exceptions=False,
+                               obj=TextualApp())
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run

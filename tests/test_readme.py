@@ -11,7 +11,7 @@ import pytest
 
 from core.store.database import Store
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 SECTIONS = {
     "validation": "core.data.validation",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA
 
 FILES = ["credit_train.csv"] + [f"production/month_{m:02d}.csv" for m in range(1, 13)]
 COLUMNS = ["applicant_id", "application_date", "employment_type", "home_ownership", "region", "purpose", "income",

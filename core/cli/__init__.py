@@ -5,7 +5,9 @@ those click commands or groups (`data`, `train`, `runs`, `model`, ...). Discover
 each command group in its own module, and heavy libraries (pandas, scikit-learn, numba)
 are imported inside the commands that need them so `pitboard --help` stays instant.
 
-`pitboard` with no sub-command opens the Textual app on the database.
+`pitboard` with no sub-command opens the Textual app on the database. The app sits above
+the command line (it imports engine and CLI helpers), so this package never imports it:
+the console script (`tui.launch`) hands `main` an `AppOpener` instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import importlib
 import pkgutil
 import sys
 from functools import cached_property
+from pathlib import Path
+from typing import Protocol
 
 import click
 
@@ -21,11 +25,28 @@ from core.store.database import DEFAULT_DB, ENV_DB, Store
 from core.store.errors import PitboardError
 
 
-class Context:
-    """What every command gets through `click.pass_obj`: the database, opened lazily."""
+class AppOpener(Protocol):
+    """How the command line opens the app it cannot import."""
 
-    def __init__(self, db: str) -> None:
+    def check_pane(self, pane: str) -> str:
+        """`pane` if the app has it, else a PitboardError naming the valid ones."""
+
+    def open(self, db: str | Path, *, mouse: bool, pane: str | None) -> None:
+        """Run the app on `db` until the user quits."""
+
+
+class Context:
+    """What every command gets through `click.pass_obj`: the database, opened lazily, and the app."""
+
+    def __init__(self, db: str, app: AppOpener | None) -> None:
         self.db = db
+        self._app = app
+
+    @property
+    def app(self) -> AppOpener:
+        if self._app is None:
+            raise PitboardError("this entry point cannot open the app; run the `pitboard` console script")
+        return self._app
 
     @cached_property
     def store(self) -> Store:
@@ -78,16 +99,14 @@ def cli(ctx: click.Context, db: str, no_mouse: bool, pane: str | None) -> None:
 
     Run without a command to open the app on the database.
     """
-    ctx.obj = Context(db)
+    ctx.obj = Context(db, app=ctx.obj)  # ctx.obj arrives as the AppOpener given to main()
     if ctx.invoked_subcommand is None:
-        from tui.app import run_app
-
-        run_app(ctx.obj.db, mouse=not no_mouse, pane=pane)  # checks --pane before it opens (creates) the database
+        ctx.obj.app.open(ctx.obj.db, mouse=not no_mouse, pane=pane)  # checks --pane before it opens (creates) the database
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=argv, prog_name="pitboard")
+def main(argv: list[str] | None = None, *, app: AppOpener | None = None) -> None:
+    """Run the command line; `app` opens the Textual app when a command asks for it."""
+    cli.main(args=argv, prog_name="pitboard", obj=app)
 
 
 if __name__ == "__main__":  # pragma: no cover

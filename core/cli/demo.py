@@ -24,9 +24,7 @@ def demo(ctx: click.Context, no_tui: bool, fresh: bool) -> None:
 
     pane = ctx.find_root().params["pane"] or DEMO_PANE
     if not no_tui:
-        from tui.panes import check_pane
-
-        check_pane(pane)  # before building: a typo in --pane must not cost a whole build
+        ctx.obj.app.check_pane(pane)  # before building: a typo in --pane must not cost a whole build
     obj = ctx.obj
     if fresh:
         for path in remove_demo(resolve_db_path(obj.db)):
@@ -44,9 +42,7 @@ def demo(ctx: click.Context, no_tui: bool, fresh: bool) -> None:
     if no_tui:
         click.echo(f"demo database ready: pitboard --db {store.path}")
         return
-    from tui.app import run_app
-
-    run_app(store.path, mouse=not ctx.find_root().params["no_mouse"], pane=pane)
+    obj.app.open(store.path, mouse=not ctx.find_root().params["no_mouse"], pane=pane)
 
 
 COMMANDS = [demo]

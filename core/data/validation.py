@@ -309,7 +309,8 @@ class _Run:
         gone = [value for value in ref_counts.index if value not in counts.index]
         self.add("vanished_categories", name, bool(gone), len(gone), 0,
                  f"{len(gone)} gone: {_listing(gone)}" if gone else "every category still occurs")
-        from core.kernels.drift import ReferenceProfile, encode_categories
+        from core.data.drift import encode_categories
+        from core.kernels.drift import ReferenceProfile
 
         labels = [str(value) for value in ref_counts.index]
         profile = ReferenceProfile.categorical(encode_categories(reference, labels), labels)

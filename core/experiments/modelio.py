@@ -15,7 +15,7 @@ from core.store.errors import PitboardError
 
 # Helper types the allow-listed estimators (core.experiments.specs.ESTIMATORS) and our preprocessing
 # need beyond what skops trusts by default. Adding an estimator family may add a line here;
-# tests/test_training.py round-trips every family to keep this list complete.
+# tests/experiments/test_training.py round-trips every family to keep this list complete.
 TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     "sklearn.tree._tree.Tree",

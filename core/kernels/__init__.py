@@ -1,7 +1,7 @@
 """numba kernels for drift statistics (`drift`) and model metrics (`metrics`).
 
-Pure functions on numpy arrays: no I/O, no SQLite, and pandas only in
-`drift.drift_report`. Importing this package compiles nothing; kernels compile on first
+Pure functions on numpy arrays: no I/O, no SQLite, no pandas (tables are the data
+stage's: `core.data.drift.drift_report` runs these kernels column by column). Importing this package compiles nothing; kernels compile on first
 call into numba's on-disk cache, and `warmup()` (run by `pitboard warmup` at install)
 makes that first call for every signature the engine uses, so no interactive command
 ever waits for the JIT.
@@ -21,9 +21,9 @@ def warmup() -> float:
     """
     started = time.perf_counter()
     import numpy as np
-    import pandas as pd
 
     from core.kernels import _kolmogorov, drift, metrics
+    from core.kernels.profile import sorted_finite
 
     ref = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan])
     cur = np.array([0.5, 1.5, 2.5, 3.5, 9.0, np.nan])
@@ -40,9 +40,22 @@ def warmup() -> float:
     profile.psi(cur)
     profile.psi(cur, bins=4)
     profile.jensen_shannon(cur)
-    frame = pd.DataFrame({"x": ref, "few": [1.0, 2.0] * 4, "c": list("abcabca") + [None]})
-    drift.drift_report(frame, frame.iloc[:6])
-    drift.drift_report(pd.concat([frame] * 200), frame)
+    # The paths of the drift report: a sorted numeric reference against a sorted current
+    # sample, and category codes against small and large categorical references.
+    ordered = sorted_finite(ref, "reference")
+    frozen = ref.copy()
+    frozen.flags.writeable = False  # columns of pandas frames arrive as read-only views
+    sorted_finite(frozen, "reference")
+    for reference in (ordered, np.tile(ordered, 200)):
+        numeric = drift.ReferenceProfile.from_sorted(np.sort(reference))
+        numeric.ks_test_sorted(ordered[:5])
+        numeric.wasserstein_sorted(ordered[:5])
+        numeric.psi_sorted(ordered[:5])
+        codes = np.searchsorted(ordered[:3], reference)
+        categorical = drift.ReferenceProfile.categorical(codes, ["a", "b", "c", "d"])
+        categorical.chi2_test(codes[::-1].copy())
+        categorical.jensen_shannon(codes[:5])
+        categorical.psi(codes[:5])
 
     labels = np.array([0, 1, 1, 0, 1])
     scores = np.array([0.1, 0.8, 0.6, 0.4, 0.6])

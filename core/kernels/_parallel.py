@@ -7,10 +7,10 @@ kernels (`nogil=True`) and numpy's sort release the GIL, so the halves overlap. 
 both run in the caller: a monitoring window of a few thousand rows pays no hand-off.
 
 A plain thread is used, not numba's `parallel=True`: its workqueue layer is not
-thread-safe (and `drift_report` already calls kernels from a thread pool), GNU OpenMP is
+thread-safe (and `core.data.drift.drift_report` already calls kernels from a thread pool), GNU OpenMP is
 not fork-safe, and on these VMs OpenMP adds 8-16 ms per parallel call unless
 OMP_WAIT_POLICY=PASSIVE. `serial()` turns the split off on a thread whose caller already
-keeps every core busy (the column workers of `drift_report`).
+keeps every core busy (the column workers of `core.data.drift.drift_report`).
 """
 
 from __future__ import annotations

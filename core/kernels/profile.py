@@ -7,7 +7,7 @@ reference again. A profile is plain bytes so it can live in a SQLite BLOB.
 Numeric profiles keep the sorted non-missing values (KS and Wasserstein need the whole
 empirical distribution), the PSI quantile edges and bin counts, mean and std. Categorical
 profiles keep the category labels and their counts; current data is compared as integer
-codes against those categories (see `core.kernels.drift.encode_categories`).
+codes against those categories (see `core.data.drift.encode_categories`).
 """
 
 from __future__ import annotations

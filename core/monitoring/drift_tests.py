@@ -1,6 +1,6 @@
 """Evidently's default drift test against a stored profile, and mergeable histograms.
 
-`core.kernels.drift.drift_report` chooses the test per column for two DataFrames; a
+`core.data.drift.drift_report` chooses the test per column for two DataFrames; a
 window has a stored `ReferenceProfile` instead of a reference frame, so the same choice
 is made here with the same constants, and every statistic still comes from the profile's
 kernels: with a reference of 1,000 values or fewer, KS (drift when p <= 0.05) for numeric
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.kernels.drift import DISTANCE_THRESHOLD, P_VALUE_THRESHOLD, SMALL_REFERENCE, STD_FLOOR
+from core.data.drift import DISTANCE_THRESHOLD, P_VALUE_THRESHOLD, SMALL_REFERENCE, STD_FLOOR
 from core.kernels.profile import ReferenceProfile
 
 

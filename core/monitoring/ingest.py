@@ -93,7 +93,7 @@ def encode_columns(reference: Reference, columns: dict[str, Any]) -> dict[str, n
     """
     import pyarrow as pa
 
-    from core.kernels.drift import encode_categories
+    from core.data.drift import encode_categories
 
     encoded = {}
     for ref in reference.features:

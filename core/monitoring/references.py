@@ -129,7 +129,8 @@ def build_reference(store: Store, version: Any) -> Reference:
 
 def profile_column(values: Any, kind: str) -> tuple[str, Any]:
     """(kind, ReferenceProfile) of a training column; few-valued numerics become discrete."""
-    from core.kernels.drift import FEW_VALUES, ReferenceProfile, encode_categories
+    from core.data.drift import FEW_VALUES, encode_categories
+    from core.kernels.drift import ReferenceProfile
 
     if kind == "numeric":
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)

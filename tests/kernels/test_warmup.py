@@ -38,6 +38,7 @@ import json
 import numpy as np
 import pandas as pd
 from numba.core.registry import CPUDispatcher
+from core.data.drift import drift_report
 from core.kernels import _auc, _counts, _kolmogorov, _labels, _log, _walk, drift, metrics, profile, warmup
 
 warmup()
@@ -57,7 +58,7 @@ for n in (50, 300_000):
     p = profile.ReferenceProfile.from_bytes(profile.ReferenceProfile.numeric(ref).to_bytes())
     p.ks_test(cur), p.wasserstein(cur), p.psi(cur), p.psi(cur, bins=3), p.jensen_shannon(cur)
     frame = pd.DataFrame({"x": ref, "few": ints % 3, "c": np.array(list("abc"))[ints % 3], "b": ints > 4})
-    drift.drift_report(frame, frame.iloc[::-1]), drift.drift_report(frame.iloc[:500], frame, columns=["x"])
+    drift_report(frame, frame.iloc[::-1]), drift_report(frame.iloc[:500], frame, columns=["x"])
     y = rng.integers(0, 2, n)
     score = rng.random(n)
     words = np.array(["no", "yes"])[y]

@@ -12,7 +12,7 @@ from core.store.clock import fixed_clock
 from core.store.database import Store, migration_scripts, resolve_db_path, split_statements
 from core.store.errors import PitboardError
 
-from .conftest import T0
+from tests.conftest import T0
 
 
 def test_new_database_is_wal_with_foreign_keys_and_migrated(store: Store) -> None:

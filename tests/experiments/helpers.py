@@ -11,7 +11,7 @@ import pytest
 from core.store.clock import fixed_clock
 from core.store.database import Store
 
-from .conftest import T0
+from tests.conftest import T0
 
 
 def credit_frame(n: int = 360, seed: int = 0) -> pd.DataFrame:

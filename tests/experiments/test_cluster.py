@@ -10,8 +10,8 @@ import pytest
 from core.store.clock import fixed_clock
 from core.store.database import Store
 
-from .conftest import T0
-from .experiments_helpers import add_credit, sequential_training, write_spec
+from tests.conftest import T0
+from tests.experiments.helpers import add_credit, sequential_training, write_spec
 
 pytestmark = pytest.mark.slow
 

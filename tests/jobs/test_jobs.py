@@ -14,8 +14,8 @@ from core.store.clock import fixed_clock
 from core.store.database import Store
 from core.store.errors import NotFound, PitboardError
 
-from .conftest import T0, wait_for
-from .experiments_helpers import SMALL_SPEC, credit_db, write_spec  # noqa: F401 (credit_db is a fixture)
+from tests.conftest import T0, wait_for
+from tests.experiments.helpers import SMALL_SPEC, credit_db, write_spec  # noqa: F401 (credit_db is a fixture)
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from core.data.validation import DEFAULTS, ValidationReport, latest_report, vali
 from core.store.database import Store
 from core.store.errors import PitboardError
 
-from .conftest import SAMPLE_DATA, T0
+from tests.conftest import SAMPLE_DATA, T0
 
 N = 2_000
 

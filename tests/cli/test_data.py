@@ -13,7 +13,7 @@ from core.data.datasets import add_dataset
 from core.store.clock import fixed_clock
 from core.store.database import Store
 
-from .conftest import SAMPLE_DATA, T0, file_bytes
+from tests.conftest import SAMPLE_DATA, T0, file_bytes
 
 TRAIN = SAMPLE_DATA / "credit_train.csv"
 MONTH = SAMPLE_DATA / "production"

@@ -29,7 +29,7 @@ from core.data.tabular import normalize_frame
 from core.store.database import Store
 from core.store.errors import NotFound, PitboardError
 
-from .conftest import T0
+from tests.conftest import T0
 
 CSV = (
     "loan_id,opened,amount,rate,grade,flag,note,default\n"

@@ -9,7 +9,7 @@ import pytest
 from core.experiments.specs import Distribution, load_spec, parse_spec
 from core.store.errors import PitboardError
 
-from .conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA
 
 BASE = '''
 experiment = "credit-risk"

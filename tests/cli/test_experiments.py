@@ -10,8 +10,8 @@ import pytest
 from core.store.clock import fixed_clock
 from core.store.database import Store
 
-from .conftest import SAMPLE_DATA, T0, file_bytes
-from .experiments_helpers import SMALL_SPEC, credit_db, write_spec  # noqa: F401 (credit_db is a fixture)
+from tests.conftest import SAMPLE_DATA, T0, file_bytes
+from tests.experiments.helpers import SMALL_SPEC, credit_db, write_spec  # noqa: F401 (credit_db is a fixture)
 
 pytestmark = pytest.mark.slow
 

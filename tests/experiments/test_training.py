@@ -16,8 +16,8 @@ from core.store.artifacts import get_blob, put_blob
 from core.store.database import Store
 from core.store.errors import NotFound, PitboardError
 
-from .conftest import file_bytes
-from .experiments_helpers import SMALL_SPEC, add_credit, credit_frame, sequential_training
+from tests.conftest import file_bytes
+from tests.experiments.helpers import SMALL_SPEC, add_credit, credit_frame, sequential_training
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """The MLflow-syntax filter parser: SQL shape, errors with positions, injection safety.
 
-Query semantics against real runs are tested in tests/test_runs.py.
+Query semantics against real runs are tested in tests/experiments/test_runs.py.
 """
 
 from __future__ import annotations

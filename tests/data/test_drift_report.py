@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from core.data.drift import drift_report
 from core.kernels import drift
 
 
@@ -29,7 +30,7 @@ def frames(n_ref: int, n_cur: int, shift: float, seed: int = 11) -> tuple[pd.Dat
 
 def test_small_reference_uses_ks_and_chi2():
     reference, current = frames(800, 500, shift=0.0)
-    report = drift.drift_report(reference, current).set_index("column")
+    report = drift_report(reference, current).set_index("column")
     assert report.loc["income", "stattest"] == "ks"
     assert report.loc["grade", "stattest"] == "chi2"
     assert report.loc["children", "stattest"] == "chi2"  # 3 distinct values: tested as categories
@@ -41,7 +42,7 @@ def test_small_reference_uses_ks_and_chi2():
 
 def test_large_reference_uses_normed_wasserstein_and_jensen_shannon():
     reference, current = frames(5000, 3000, shift=1.0)
-    report = drift.drift_report(reference, current).set_index("column")
+    report = drift_report(reference, current).set_index("column")
     assert report.loc["income", "stattest"] == "wasserstein"
     assert report.loc["grade", "stattest"] == "jensen_shannon"
     expected = stats.wasserstein_distance(reference["income"], current["income"]) / np.std(reference["income"])
@@ -57,7 +58,7 @@ def test_missing_values_and_infinities_are_reported_not_tested():
     current.loc[:99, "income"] = np.nan
     current.loc[100:149, "income"] = np.inf
     current.loc[:9, "grade"] = None
-    report = drift.drift_report(reference, current, columns=["income", "grade"]).set_index("column")
+    report = drift_report(reference, current, columns=["income", "grade"]).set_index("column")
     assert report.loc["income", "current_missing"] == pytest.approx(0.15)
     assert report.loc["grade", "current_missing"] == pytest.approx(0.01)
     assert report.loc["income", "reference_missing"] == 0.0
@@ -69,8 +70,8 @@ def test_missing_values_and_infinities_are_reported_not_tested():
 def test_bad_columns_are_value_errors():
     reference, current = frames(50, 50, shift=0.0)
     with pytest.raises(ValueError, match="'salary' is not in the reference data"):
-        drift.drift_report(reference, current, columns=["salary"])
+        drift_report(reference, current, columns=["salary"])
     reference["when"] = pd.Timestamp("2026-01-01")
     current["when"] = pd.Timestamp("2026-01-02")
     with pytest.raises(ValueError, match="'when': cannot test drift on dtype"):
-        drift.drift_report(reference, current)
+        drift_report(reference, current)

@@ -15,8 +15,8 @@ from core.store.clock import fixed_clock
 from core.store.database import Store
 from core.store.errors import NotFound, PitboardError
 
-from .conftest import T0
-from .experiments_helpers import SMALL_SPEC, add_credit, sequential_training
+from tests.conftest import T0
+from tests.experiments.helpers import SMALL_SPEC, add_credit, sequential_training
 
 SPEC = SMALL_SPEC.replace('max_depth = [3]', 'max_depth = [2, 4]')  # 2 logistic + 2 tree runs
 
