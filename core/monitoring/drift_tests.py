@@ -6,7 +6,10 @@ is made here with the same constants, and every statistic still comes from the p
 kernels: with a reference of 1,000 values or fewer, KS (drift when p <= 0.05) for numeric
 features and chi-square (p < 0.05) for categorical ones; with a larger reference,
 Wasserstein distance over the reference std (floored) and Jensen-Shannon distance, drift
-at 0.1 or more.
+at 0.1 or more. A distance has no sense of sample size: one row far from the reference
+mean is "drifted" by any distance, so a distance test judges only windows with at least
+`MIN_JUDGED_VALUES` values of the feature (KS and chi-square need no such floor: their
+p-values already say how little a handful of rows proves).
 
 Histograms are the counts of a window's values over the reference's PSI bins (numeric)
 or categories plus one cell for unseen categories (categorical). They add up across
@@ -21,6 +24,10 @@ import numpy as np
 
 from core.data.drift import DISTANCE_THRESHOLD, P_VALUE_THRESHOLD, SMALL_REFERENCE, STD_FLOOR
 from core.kernels.profile import ReferenceProfile
+
+
+MIN_JUDGED_VALUES = 30
+"""Fewer values than this get a distance but no drift verdict (the usual n >= 30 rule)."""
 
 
 @dataclass(frozen=True)
@@ -41,22 +48,27 @@ def default_test(profile: ReferenceProfile, current: np.ndarray) -> TestResult:
             statistic, p_value = profile.chi2_test(current)
             return TestResult("chi2", statistic, p_value, bool(p_value < P_VALUE_THRESHOLD))
         distance = profile.jensen_shannon(current)
-        return TestResult("jensen_shannon", distance, None, bool(distance >= DISTANCE_THRESHOLD))
+        return TestResult("jensen_shannon", distance, None, _far(distance, current))
     if small:
         statistic, p_value = profile.ks_test(current)
         return TestResult("ks", statistic, p_value, bool(p_value <= P_VALUE_THRESHOLD))
     distance = profile.wasserstein(current) / max(profile.std, STD_FLOOR)
-    return TestResult("wasserstein", distance, None, bool(distance >= DISTANCE_THRESHOLD))
+    return TestResult("wasserstein", distance, None, _far(distance, current))
 
 
-def merged_numeric_verdict(test: str, statistic: float, parts_drifted: list[bool]) -> bool:
+def _far(distance: float, current: np.ndarray) -> bool:
+    """A distance test's verdict: far enough, on enough values to mean it."""
+    return bool(distance >= DISTANCE_THRESHOLD and len(current) >= MIN_JUDGED_VALUES)
+
+
+def merged_numeric_verdict(test: str, statistic: float, count: int, parts_drifted: list[bool]) -> bool:
     """Drift verdict of a numeric feature merged from parts (see `core.monitoring.windows.merge`).
 
     A Wasserstein distance is judged on the merged (bounding) value; KS has no p-value
     for a merged window, so it counts as drifted when any part drifted.
     """
     if test == "wasserstein":
-        return bool(statistic >= DISTANCE_THRESHOLD)
+        return bool(statistic >= DISTANCE_THRESHOLD and count >= MIN_JUDGED_VALUES)
     return any(parts_drifted)
 
 

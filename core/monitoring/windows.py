@@ -274,7 +274,7 @@ def merge(reference: Reference, parts: list[WindowStats]) -> WindowStats:
         merged.prediction_stat = _weighted([p.prediction_stat for p in parts], rows)
         merged.prediction_test = (first.prediction_test or "").rstrip("~") + "~"
         merged.prediction_drifted = merged_numeric_verdict(
-            first.prediction_test or "", merged.prediction_stat, [bool(p.prediction_drifted) for p in parts])
+            first.prediction_test or "", merged.prediction_stat, merged.n_rows, [bool(p.prediction_drifted) for p in parts])
     merged.estimated = _weighted_dicts([p.estimated for p in parts], rows)
     merged.n_labelled = sum(p.n_labelled for p in parts)
     merged.metrics = _weighted_dicts([p.metrics for p in parts], [p.n_labelled for p in parts])
@@ -295,7 +295,7 @@ def _merge_feature(ref: Any, pieces: list[FeatureStats]) -> FeatureStats:
     statistic = float(np.average([p.statistic for p in tested], weights=[p.count for p in tested]))
     test = tested[0].test.rstrip("~")
     return FeatureStats(ref.name, count, missing, test + "~", statistic, None,
-                        merged_numeric_verdict(test, statistic, [p.drifted for p in tested]), psi, [int(c) for c in counts])
+                        merged_numeric_verdict(test, statistic, count, [p.drifted for p in tested]), psi, [int(c) for c in counts])
 
 
 def _weighted(values: list[float | None], weights: list[int]) -> float | None:
