@@ -6,6 +6,7 @@ import click
 
 from core.cli._output import emit, json_option
 from core.store.clock import iso
+from core.store.errors import PitboardError
 
 
 @click.group("monitor")
@@ -84,14 +85,22 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
 @click.pass_obj
 @click.pass_context
 def status(ctx, obj, model: str, as_json: bool) -> None:
-    """The state of MODEL: exits 0 ok, 1 warning, 2 alert (for cron and CI)."""
+    """The state of MODEL, as a monitoring plugin: exits 0 ok, 1 warning, 2 alert (critical),
+    3 unknown (no windows yet, unknown model, unreadable database or settings)."""
+    from core.monitoring.alerts import EXIT_CODES
     from core.monitoring.status import status as model_status
 
-    found = model_status(obj.store, model)
+    try:
+        found = model_status(obj.store, model)
+    except PitboardError as error:  # whatever stops us from knowing is UNKNOWN, never a false alert
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_CODES["unknown"])
     if as_json:
         emit(found, True)
     else:
         click.echo(f"{model}: {found['state'].upper()}  (champion v{found['champion']}, {found['windows']} windows)")
+        if not found["windows"]:
+            click.echo(f"no windows yet: serve {model} or run `pitboard monitor ingest {model}@REF FILES`")
         window = found["latest_window"]
         if window:
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in window["metrics"].items() if k in ("roc_auc", "accuracy", "rmse"))

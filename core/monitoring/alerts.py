@@ -60,7 +60,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 STATES = ("open", "acknowledged", "resolved")
-EXIT_CODES = {"ok": 0, "warning": 1, "alert": 2}
+# The monitoring plugin convention of Nagios, Icinga and Sensu, so cron and CI can read it.
+EXIT_CODES = {"ok": 0, "warning": 1, "alert": 2, "unknown": 3}
 LOWER_IS_BETTER = {"rmse", "mae", "log_loss"}
 
 

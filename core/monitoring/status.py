@@ -141,18 +141,22 @@ def window_features(store: Store, window_id: int) -> list[dict[str, Any]]:
 
 
 def status(store: Store, model: str) -> dict[str, Any]:
-    """The model's monitoring state: ok / warning / alert, with why and the latest window.
+    """The model's monitoring state: ok / warning / alert / unknown, with why and the latest window.
 
-    `exit_code` is 0 for ok, 1 for warning, 2 for alert (for cron and CI). Open and
-    acknowledged alerts both count; a model with no windows yet is ok with no data.
+    `exit_code` follows the monitoring plugin convention (Nagios, Icinga, Sensu): 0 ok,
+    1 warning, 2 alert (CRITICAL), 3 unknown: a model with no windows yet has no state to
+    report. Open and acknowledged alerts both count.
     """
     from core.registry.versions import alias_holder, model_id
 
+    monitoring_settings(store, model)  # broken [monitoring] or [alerts] sections must fail here, not pass silently
+    alert_rules.rules_for(store, model)
     mid = model_id(store, model)
-    alert_rules.rules_for(store, model)  # a broken [alerts] section must fail here, not pass silently
     open_alerts = alert_rules.list_alerts(store, model=model)
     severities = {a["severity"] for a in open_alerts}
-    state = "alert" if "critical" in severities else "warning" if "warning" in severities else "ok"
+    n_windows = store.value("SELECT COUNT(*) FROM monitor_windows WHERE model_id = ?", (mid,))
+    state = ("alert" if "critical" in severities else "warning" if "warning" in severities
+             else "ok" if n_windows else "unknown")
     latest = list_windows(store, model, limit=1)
     champion = alias_holder(store, model, "champion")
     waiting = store.row(
@@ -169,7 +173,7 @@ def status(store: Store, model: str) -> dict[str, Any]:
         "alerts": [{k: a[k] for k in ("id", "severity", "state", "rule", "version", "windows", "message")}
                    for a in open_alerts],
         "challenger_waiting": None if waiting is None else {"retrain": waiting["id"], "version": waiting["version"]},
-        "windows": store.value("SELECT COUNT(*) FROM monitor_windows WHERE model_id = ?", (mid,)),
+        "windows": n_windows,
         "latest_window": None if window is None else {
             "id": window["id"], "version": window["version"], "start": window["start"], "end": window["end"],
             "rows": window["n_rows"], "drift_share": window["drift_share"], "drifted": window["drifted_features"],

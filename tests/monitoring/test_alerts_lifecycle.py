@@ -18,8 +18,10 @@ def _drifted_store(served):
     return store, report
 
 
-def test_status_exit_codes_follow_the_alerts(served, pitboard):
-    assert pitboard("monitor", "status", MODEL).exit_code == 0  # no windows yet: ok, no data
+def test_status_exit_codes_follow_the_monitoring_plugin_convention(served, pitboard):
+    unknown = pitboard("monitor", "status", MODEL)
+    assert unknown.exit_code == 3 and unknown.stdout.startswith(f"{MODEL}: UNKNOWN")  # no windows yet: nothing to judge
+    assert "no windows yet" in unknown.stdout
     store = served.open()
     ingest_files(store, REF, [str(PRODUCTION / "month_01.csv")])
     calm = pitboard("monitor", "status", MODEL, "--json")

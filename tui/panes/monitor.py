@@ -36,7 +36,7 @@ REFRESH_SECONDS = 1.0
 RATE_SECONDS = 60.0  # requests/s is the rows logged over this last stretch of time
 MAX_WINDOWS = 500  # windows read for the trends (downsampled to the plot width)
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow"}
-STATE_WORDS = {"ok": "OK", "warning": "WARNING", "alert": "ALERT"}
+STATE_WORDS = {"ok": "OK", "warning": "WARNING", "alert": "ALERT", "unknown": "UNKNOWN"}
 KPIS = ("state", "rate", "p95", "errors", "drifted", "real", "estimated")
 NO_VALUE = "—"
 
