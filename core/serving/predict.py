@@ -198,6 +198,8 @@ def _loc(orientation: str, name: str, row: int | None) -> tuple[Any, ...]:
         return ("body", "records", 0 if row is None else row, name)
     if orientation == "columns":
         return ("body", "columns", name) if row is None else ("body", "columns", name, row)
+    if orientation == "csv":  # the file's own line number: the header is line 1
+        return (name,) if row is None else (f"line {row + 2}", name)
     return (name,) if row is None else (f"row {row + 1}", name)
 
 
@@ -438,6 +440,34 @@ def load_scorer(ref: str, open_store: Any) -> tuple[Scorer, str]:
     return Scorer.build(load_estimator(store, mv), mv.info), mv.ref
 
 
+def _numbers_from_text(frame: Any, features: Sequence[Feature], orientation: str, source: str) -> dict[str, list[Any]]:
+    """A file's columns for `Scorer.check`, numeric features read as numbers cell by cell.
+
+    A CSV has no types: one cell such as "high" in a numeric column makes the reader keep
+    the whole column as text, and every cell would then be blamed. Here each text cell of
+    a numeric feature is read as a number on its own, and only those that are not numbers
+    are reported, by line and column.
+    """
+    import pandas as pd
+
+    columns = frame_columns(frame)
+    errors = []
+    for feature in features:
+        if feature.kind != NUMERIC or feature.name not in frame.columns:
+            continue
+        text = frame[feature.name]
+        if pd.api.types.is_numeric_dtype(text.dtype):
+            continue
+        numbers = pd.to_numeric(text, errors="coerce")
+        for row in np.flatnonzero((text.notna() & numbers.isna()).to_numpy()):
+            errors.append(_error(_loc(orientation, feature.name, int(row)), f"expected a finite number, got {text.iloc[row]!r}",
+                                 "float_type"))
+        columns[feature.name] = [None if pd.isna(v) else float(v) for v in numbers]
+    if errors:
+        raise InvalidInput(errors, source=source)
+    return columns
+
+
 def predict_file(context: Any, ref: str, input_path: Any, out: Any, *, overwrite: bool = False) -> dict[str, Any]:
     """Score a CSV/Parquet file into a CSV (its columns, then the outputs); nothing written on bad input."""
     import os
@@ -452,9 +482,11 @@ def predict_file(context: Any, ref: str, input_path: Any, out: Any, *, overwrite
         raise PitboardError(f"{out}: folder {out.parent} does not exist")
     scorer, described = load_scorer(ref, lambda: context.store)
     frame = read_tabular(input_path)
+    orientation = "csv" if Path(input_path).suffix.lower() == ".csv" else "file"
     inputs = [name for name in frame.columns if name in {f.name for f in scorer.features}]
+    columns = _numbers_from_text(frame[inputs], scorer.features, orientation, str(input_path))
     try:  # other columns (ids, the target) are carried into the output, not scored
-        checked = scorer.check(frame_columns(frame[inputs]), orientation="file")
+        checked = scorer.check(columns, orientation=orientation)
     except InvalidInput as exc:
         raise InvalidInput(exc.errors, source=str(input_path)) from None
     outputs = scorer.score(checked)
