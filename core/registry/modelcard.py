@@ -82,7 +82,7 @@ def model_card(manifest: dict[str, Any], gates: list[dict[str, Any]]) -> str:
         "## Limitations",
         "",
         f"- Trained on {manifest.get('dataset') or 'its training data'} only; populations or periods unlike it"
-        " (for example a recession shifting income and debt) can degrade it: monitor drift.",
+        f"{_shift_example(manifest.get('feature_importance') or [])} can degrade it: monitor drift.",
         *_input_limits(manifest.get("signature") or []),
         "",
         "## Gates passed",
@@ -94,7 +94,14 @@ def model_card(manifest: dict[str, Any], gates: list[dict[str, Any]]) -> str:
 
 
 def _top(importance: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
-    return sorted(importance, key=lambda f: -abs(f.get("mean") or 0.0))[:n]
+    """The n features the run ranks first (training records them most important first, as `runs show` lists them)."""
+    return importance[:n]
+
+
+def _shift_example(importance: list[dict[str, Any]]) -> str:
+    """An example of a harmful shift from this model's own facts: its two most important features."""
+    drivers = [f["feature"] for f in _top(importance, 2) if (f.get("mean") or 0.0) > 0]
+    return f" (for example a shift in {' or '.join(drivers)})" if drivers else ""
 
 
 def _input_limits(signature: list[dict[str, Any]]) -> list[str]:
@@ -116,5 +123,15 @@ def _gate_lines(gates: list[dict[str, Any]]) -> list[str]:
         if entry.get("forced"):
             header += f", forced: {entry.get('reason')}"
         lines.append(f"- {header}")
-        lines += [f"  - {g['name']}: {g['value']} (threshold {g['threshold']}): {g['verdict']}" for g in entry["gates"]]
+        lines += [f"  - {_gate_line(g)}" for g in entry["gates"]]
     return lines
+
+
+def _gate_line(gate: dict[str, Any]) -> str:
+    """One gate as the card says it: only the facts it has (a free alias has no value to beat)."""
+    facts = " ".join(part for part in (
+        None if gate["value"] is None else str(gate["value"]),
+        None if gate["threshold"] is None else f"(threshold {gate['threshold']})",
+    ) if part)
+    note = f"; {gate['message']}" if gate.get("message") else ""
+    return f"{gate['name']}: {facts + ': ' if facts else ''}{gate['verdict']}{note}"
