@@ -102,6 +102,17 @@ def encode_labels(labels: np.ndarray, classes: list[Any] | None) -> np.ndarray:
     return pd.Categorical(labels, categories=classes).codes.astype(np.int64)
 
 
+def target_kind(y: pd.Series) -> str:
+    """scikit-learn's `type_of_target` ("binary", "multiclass", "continuous", ...), except that
+    whole numbers with more than MAX_CLASSES values are amounts, such as dollars: continuous."""
+    from sklearn.utils.multiclass import type_of_target
+
+    kind = type_of_target(y.to_numpy())
+    if kind == "multiclass" and pd.api.types.is_numeric_dtype(y.dtype) and y.nunique() > MAX_CLASSES:
+        return "continuous"
+    return kind
+
+
 def load_prepared(store: Store, spec: Spec, dataset_version: Any) -> Prepared:
     """Load a dataset version and `prepare` it; id, free-text and date columns are not
     features unless the spec lists them."""
@@ -114,7 +125,6 @@ def load_prepared(store: Store, spec: Spec, dataset_version: Any) -> Prepared:
 def prepare(spec: Spec, dataset_version: Any, frame: pd.DataFrame, skip: tuple[str, ...] = ()) -> Prepared:
     """Check the target, pick features, split off the holdout and make the CV folds."""
     from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, train_test_split
-    from sklearn.utils.multiclass import type_of_target
 
     from core.experiments.pipeline_builder import select_features, signature
 
@@ -130,10 +140,8 @@ def prepare(spec: Spec, dataset_version: Any, frame: pd.DataFrame, skip: tuple[s
         raise PitboardError(f"{where} {target!r} has {int(y_all.isna().sum())} missing values in {dv.ref}; label or drop those rows")
     if y_all.nunique() < 2:
         raise PitboardError(f"{where} {target!r} is constant in {dv.ref} (every row is {y_all.iloc[0]!r}); nothing to learn")
-    kind = type_of_target(y_all.to_numpy())
+    kind = target_kind(y_all)
     distinct = y_all.nunique()
-    if kind == "multiclass" and pd.api.types.is_numeric_dtype(y_all.dtype) and distinct > MAX_CLASSES:
-        kind = "continuous"  # whole numbers such as amounts in dollars: not classes
     if spec.task == "classification" and kind not in ("binary", "multiclass"):
         raise PitboardError(
             f"{where} {target!r} is continuous ({distinct} distinct values: a regression target) but the candidates "
