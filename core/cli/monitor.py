@@ -103,8 +103,8 @@ def status(ctx, obj, model: str, as_json: bool) -> None:
             click.echo(f"no windows yet: serve {model} or run `pitboard monitor ingest {model}@REF FILES`")
         window = found["latest_window"]
         if window:
-            metrics = ", ".join(f"{k} {v:.3f}" for k, v in window["metrics"].items() if k in ("roc_auc", "accuracy", "rmse"))
-            estimated = ", ".join(f"{k} ~{v:.3f}" for k, v in window["estimated"].items())
+            metrics = metrics_text(window["metrics"], found["primary_metric"])
+            estimated = metrics_text(window["estimated"], found["primary_metric"], "~")
             errors = "" if window["error_rate"] is None else f", {window['errors']} errors ({window['error_rate']:.1%})"
             click.echo(f"latest window {window['id']} (v{window['version']}, {iso(window['start'])} .. {iso(window['end'])}): "
                        f"{window['rows']} rows{errors}, drift share {window['drift_share']:.2f}"
@@ -118,6 +118,12 @@ def status(ctx, obj, model: str, as_json: bool) -> None:
             waiting = found["challenger_waiting"]
             click.echo(f"challenger v{waiting['version']} waits for promotion (retrain {waiting['retrain']})")
     ctx.exit(found["exit_code"])
+
+
+def metrics_text(values: dict[str, float], primary: str | None, mark: str = "") -> str:
+    """Metrics as `name value`, the model's primary metric first: it is the one its gates judge."""
+    ordered = sorted(values, key=lambda name: name != primary)
+    return ", ".join(f"{name} {mark}{values[name]:.3f}" for name in ordered)
 
 
 @monitor.command("windows")

@@ -42,17 +42,41 @@ def estimated_roc_auc(score: np.ndarray) -> float | None:
     return float(np.trapezoid(tpr, fpr))
 
 
+def estimated_confusion_rates(score: np.ndarray) -> dict[str, float]:
+    """Expected precision, recall and F1 of a binary classifier that predicts 1 at p > 0.5 (argmax).
+
+    A row predicted positive is a true positive with probability p and a false positive
+    with 1 - p; a row predicted negative is a false negative with probability p. The
+    expected counts give the rates (a ratio of expectations, as CBPE computes them).
+    """
+    p = np.asarray(score, dtype=np.float64)
+    p = p[np.isfinite(p)]
+    positive = p > 0.5
+    tp, fp, fn = p[positive].sum(), (1.0 - p[positive]).sum(), p[~positive].sum()
+    rates = {}
+    if tp + fp > 0:
+        rates["precision"] = float(tp / (tp + fp))
+    if tp + fn > 0:
+        rates["recall"] = float(tp / (tp + fn))
+    if 2 * tp + fp + fn > 0:
+        rates["f1"] = float(2 * tp / (2 * tp + fp + fn))
+    return rates
+
+
 def estimate(task: str, scores: np.ndarray, n_classes: int) -> dict[str, float]:
-    """CBPE estimates for a window: accuracy (and ROC AUC for binary classifiers).
+    """CBPE estimates for a window: accuracy; for binary classifiers also ROC AUC,
+    precision, recall and F1 (whichever is the model's primary metric is then estimated).
 
     `scores` is the positive-class probability for binary models and the probability of
-    the predicted class for multi-class ones. Regression has no estimate.
+    the predicted class for multi-class ones, which is enough for accuracy only: a
+    multi-class F1 would need every class's probability. Regression has no estimate.
     """
     if task != "classification" or len(scores) == 0:
         return {}
     if n_classes == 2:
         confidence = np.maximum(scores, 1.0 - scores)
-        result = {"accuracy": estimated_accuracy(confidence), "roc_auc": estimated_roc_auc(scores)}
+        result = {"accuracy": estimated_accuracy(confidence), "roc_auc": estimated_roc_auc(scores),
+                  **estimated_confusion_rates(scores)}
     else:
         result = {"accuracy": estimated_accuracy(scores)}
     return {name: value for name, value in result.items() if value is not None}

@@ -170,6 +170,7 @@ def status(store: Store, model: str) -> dict[str, Any]:
         "state": state,
         "exit_code": alert_rules.EXIT_CODES[state],
         "champion": champion.version if champion else None,
+        "primary_metric": champion.info.get("primary_metric") if champion else None,
         "alerts": [{k: a[k] for k in ("id", "severity", "state", "rule", "version", "windows", "message")}
                    for a in open_alerts],
         "challenger_waiting": None if waiting is None else {"retrain": waiting["id"], "version": waiting["version"]},

@@ -29,3 +29,11 @@ def test_an_unreadable_database_is_unknown(pitboard, tmp_path: Path):
 
 def test_other_commands_keep_exit_2_for_bad_input(pitboard):
     assert pitboard("monitor", "windows", "no-such-model").exit_code == 2
+
+
+def test_metrics_are_printed_primary_first():
+    from core.cli.monitor import metrics_text
+
+    values = {"accuracy": 0.91, "precision": 0.8, "f1": 0.75}
+    assert metrics_text(values, "f1") == "f1 0.750, accuracy 0.910, precision 0.800"
+    assert metrics_text(values, None, "~") == "accuracy ~0.910, precision ~0.800, f1 ~0.750"
