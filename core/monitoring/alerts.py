@@ -22,8 +22,9 @@ Thresholds come from `[alerts]` in pitboard.toml, per model from `[alerts.<model
   reading: below 0.1 stable, 0.1-0.2 moderate shift, above 0.2 significant);
 - `min_metric`: the primary metric (or `metric`) on labelled rows below this value
   (0 disables), and below the reference band `mean - band_sigmas * std` of the holdout's
-  chunks, once `min_labelled` labels are in; the CBPE estimate gives a warning only, and
-  only on windows of at least `min_rows` rows (an estimate from a handful of rows is noise);
+  chunks, once `min_labelled` labels are in; until then the CBPE estimate stands in, as a
+  warning only, judged against the band of the holdout chunks' own estimates, and only on
+  windows of at least `min_rows` rows (an estimate from a handful of rows is noise);
 - `max_latency_p99_ms`: p99 latency of served traffic;
 - `max_error_rate` / `max_error_rate_warning`: share of prediction requests of served
   traffic answered with an error (invalid input, too large, 5xx; not 401, see
@@ -37,6 +38,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from core.monitoring.cbpe import ESTIMATED
 from core.store.database import Store, os_user
 from core.store.errors import NotFound, PitboardError
 from core.store.model_settings import model_settings
@@ -169,10 +171,14 @@ def _performance(window: dict[str, Any], reference: dict[str, Any], rules: dict[
     value = window["metrics"].get(metric)
     if value is not None and window["n_labelled"] >= rules["min_labelled"]:
         findings.append(_metric_finding("performance", "critical", metric, value, band, rules, lower_better, "measured"))
+    # The estimate stands in for labels only until enough have arrived, and is judged
+    # against the band of the holdout's own estimates where the reference has one.
     estimate = window["estimated"].get(metric)
-    if estimate is not None and band is not None and window["n_rows"] >= rules["min_rows"]:
-        findings.append(_metric_finding("estimated_performance", "warning", metric, estimate, band, rules, lower_better,
-                                        "estimated (CBPE)"))
+    estimated_band = (reference.get("band") or {}).get(ESTIMATED + metric, band)
+    if (estimate is not None and estimated_band is not None and window["n_rows"] >= rules["min_rows"]
+            and window["n_labelled"] < rules["min_labelled"]):
+        findings.append(_metric_finding("estimated_performance", "warning", metric, estimate, estimated_band, rules,
+                                        lower_better, "estimated (CBPE)"))
     return findings
 
 

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+ESTIMATED = "estimated "
+"""Band key prefix: the reference band of an estimate (`estimated roc_auc`) holds the CBPE
+estimates of the holdout's chunks, so an estimate is judged against estimates and a
+model's miscalibration, which biases both alike, cancels out."""
+
 
 def estimated_accuracy(confidence: np.ndarray) -> float | None:
     """Expected accuracy: the mean probability of the predicted class (None when empty)."""

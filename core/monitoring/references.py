@@ -148,6 +148,7 @@ def _holdout_scores(store: Store, version: Any) -> tuple[np.ndarray | None, dict
     """The version's scores on its run's holdout, the chunked metric band, and holdout metrics."""
     from core.experiments.evaluation import score
     from core.experiments.runs import get_run
+    from core.monitoring.cbpe import ESTIMATED, estimate
     from core.experiments.training import encode_labels, holdout
     from core.registry.versions import load_estimator
     from core.serving.predict import Scorer, frame_columns
@@ -168,6 +169,8 @@ def _holdout_scores(store: Store, version: Any) -> tuple[np.ndarray | None, dict
     per_chunk: dict[str, list[float]] = {}
     for rows in np.array_split(np.arange(len(y_true)), n_chunks):
         proba = _proba(outputs, scorer.classes, rows) if task == "classification" else None
+        for name, value in estimate(task, values[rows], len(scorer.classes or [])).items():
+            per_chunk.setdefault(ESTIMATED + name, []).append(value)
         try:
             metrics = score(task, y_true[rows], (codes if codes is not None else values)[rows], proba)
         except ValueError:  # a chunk with one class has no AUC; the band uses the others

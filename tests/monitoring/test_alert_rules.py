@@ -66,7 +66,9 @@ def test_an_absolute_minimum_tightens_the_band_and_estimates_only_warn():
                               _features(), REFERENCE, rules))
     assert found["performance"].severity == "critical"
     assert found["performance"].threshold == 0.78
-    assert found["estimated_performance"].severity == "warning"
+    assert "estimated_performance" not in found  # labels are in: the measured metric judges
+    unlabelled = _by_rule(evaluate(_window(n_labelled=0, estimated={"roc_auc": 0.7}), _features(), REFERENCE, rules))
+    assert unlabelled["estimated_performance"].severity == "warning"
 
 
 def test_small_windows_are_not_judged_for_drift():
