@@ -531,8 +531,9 @@ class _FileJob:
     now: float
 
 
-def reduce_file(job: _FileJob) -> tuple[int, list[WindowStats]]:
-    """Read, check, score and reduce one batch file (runs locally or on a Dask worker)."""
+def reduce_file(job: _FileJob) -> tuple[int, list[WindowStats], list[np.ndarray]]:
+    """Read, check, score and reduce one batch file (runs locally or on a Dask worker):
+    (rows, each window's statistics, each window's row positions in the file)."""
     import pyarrow as pa
 
     from core.data.tabular import read_tabular
@@ -562,11 +563,12 @@ def reduce_file(job: _FileJob) -> tuple[int, list[WindowStats]]:
         labels=None if not job.labels else encode_labels(job.reference, frame[job.labels].to_numpy(dtype=object),
                                                           f"{source}: --labels {job.labels}"),
     )
+    windows = split(traffic, job.kind, job.window_rows)
     return len(frame), [
         reduce(job.reference, traffic.take(rows), kind=job.kind, key=key, start=start, end=end,
                future_rows=int(future[rows].sum()))
-        for key, start, end, rows in split(traffic, job.kind, job.window_rows)
-    ]
+        for key, start, end, rows in windows
+    ], [rows for *_, rows in windows]
 
 
 def _times(series: Any, where: str) -> np.ndarray:
@@ -625,17 +627,21 @@ def ingest_files(
                      time_column, now) for p in todo]
     results = _map(jobs, cluster)
     by_key: dict[int, list[WindowStats]] = {}
-    blocks = 0
-    for _, parts in results:
-        for stats in parts:
+    rows_of: dict[int, list[np.ndarray]] = {}  # window key -> row positions in the files, one after another
+    blocks = offset = 0
+    for n_rows, parts, positions in results:
+        for stats, rows in zip(parts, positions):
             if kind == "rows":  # row blocks of different files are different windows
                 stats.key = blocks
                 blocks += 1
             by_key.setdefault(stats.key, []).append(stats)
+            rows_of.setdefault(stats.key, []).append(rows + offset)
+        offset += n_rows
     stream = "file " + shas[todo[0]] if len(todo) == 1 else "batch " + hashlib.sha256(
         "".join(sorted(shas[p] for p in todo)).encode()).hexdigest()
     with store.transaction():
-        for (path, (n_rows, parts)) in zip(todo, results):
+        kept = _keep_labelled_rows(store, version, todo, labels, time_column) if labels else None
+        for (path, (n_rows, parts, _)) in zip(todo, results):
             inserted = store.conn.execute(
                 "INSERT OR IGNORE INTO monitor_files (sha256, model_id, version_id, path, n_rows, n_windows, labels, ingested_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -653,13 +659,37 @@ def ingest_files(
             report.windows.append(window_id)
             report.raised(raised)
             report.future_rows += stats.future_rows
+            if kept is not None:
+                store.conn.execute(
+                    "INSERT INTO monitor_window_rows (window_id, dataset_version_id, label_column, rows) VALUES (?, ?, ?, ?)",
+                    (window_id, kept.id, labels, np.concatenate(rows_of[key]).astype(np.int64).tobytes()))
         store.audit("monitor.ingest", version.ref, {
             "files": [str(p) for p in todo], "rows": report.rows, "windows": report.windows, "alerts": report.alerts,
-            "labels": labels, "cluster": cluster})
+            "labels": labels, "kept_as": kept.ref if kept else None, "cluster": cluster})
     return report
 
 
-def _map(jobs: list[_FileJob], cluster: str | None) -> list[tuple[int, list[WindowStats]]]:
+def _keep_labelled_rows(store: Store, version: Any, paths: list[Path], labels: str, time_column: str | None) -> Any:
+    """The labelled files of one ingest as a dataset version (`<model>-labelled`), rows in file order.
+
+    Retraining learns from these rows and the promotion gate judges on them, as they do
+    with the prediction log's labelled rows; the content hash makes the version the
+    lineage of any model retrained on them. The features, the labels and the time column
+    are kept, nothing else a file may hold.
+    """
+    import pandas as pd
+
+    from core.data.datasets import add_frame
+    from core.data.tabular import read_tabular
+
+    wanted = [*(f["name"] for f in version.info["signature"]), labels, *([time_column] if time_column else [])]
+    frame = pd.concat([read_tabular(path)[wanted] for path in paths], ignore_index=True)
+    kept, _ = add_frame(store, f"{version.name}-labelled", frame, source=", ".join(str(p) for p in paths),
+                        target=labels, time_column=time_column)
+    return kept
+
+
+def _map(jobs: list[_FileJob], cluster: str | None) -> list[tuple[int, list[WindowStats], list[np.ndarray]]]:
     """Reduce files here, or on the Dask cluster at `cluster` (results in the same order)."""
     if cluster is None:
         return [reduce_file(job) for job in jobs]

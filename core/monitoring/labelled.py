@@ -1,7 +1,9 @@
-"""The labelled rows of served traffic, read back as frames shaped like the training data.
+"""The labelled rows of production traffic, read back as frames shaped like the training data.
 
 Retraining learns from them and the promotion gate judges a challenger on the newest of
-them: features come from the prediction log, labels from `/feedback`.
+them. Two kinds of window hold labelled rows: a window of the prediction log (features
+from the log, labels from `/feedback`) and a window of labelled batch files (`monitor
+ingest --labels`), whose rows were kept as a dataset version.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from core.store.errors import PitboardError
 
 
 def labelled_windows(store: Store, model: str, limit: int) -> list[dict[str, Any]]:
-    """The newest log windows of `model` with labels, newest first."""
+    """The newest windows of `model` with labelled rows to read back, newest first."""
     rows = store.rows(
-        """SELECT w.id, w.deployment_id, w.seq_lo, w.seq_hi, w.n_labelled, w.end, o.seqs
+        """SELECT w.id, w.deployment_id, w.seq_lo, w.seq_hi, w.n_labelled, w.end, o.seqs,
+                  r.dataset_version_id, r.label_column, r.rows
            FROM monitor_windows w JOIN models m ON m.id = w.model_id
-           JOIN monitor_window_outputs o ON o.window_id = w.id
-           WHERE m.name = ? AND w.n_labelled > 0 ORDER BY w.end DESC, w.id DESC LIMIT ?""",
+           LEFT JOIN monitor_window_outputs o ON o.window_id = w.id
+           LEFT JOIN monitor_window_rows r ON r.window_id = w.id
+           WHERE m.name = ? AND w.n_labelled > 0 AND (o.window_id IS NOT NULL OR r.window_id IS NOT NULL)
+           ORDER BY w.end DESC, w.id DESC LIMIT ?""",
         (model, limit),
     )
     return [dict(r) for r in rows]
@@ -50,6 +55,52 @@ def window_xy(store: Store, window: dict[str, Any], target: str, like: Any) -> t
 
 def window_frame(store: Store, window: dict[str, Any], target: str, like: Any, time_column: str | None,
                  id_column: str | None) -> Any:
+    """The labelled rows of one window as a DataFrame shaped like the training data."""
+    if window.get("dataset_version_id") is not None:
+        return _batch_frame(store, window, target, like, time_column, id_column)
+    return _log_frame(store, window, target, like, time_column, id_column)
+
+
+def _batch_frame(store: Store, window: dict[str, Any], target: str, like: Any, time_column: str | None,
+                 id_column: str | None) -> Any:
+    """A batch window's labelled rows, from the dataset version its ingest kept.
+
+    Columns the training data has are taken by name (the label column as the target).
+    A time column the batch lacks gets the window's end (when the rows were judged), an
+    id column it lacks `batch<version>-<row>` (negated `version * 10**12 + row` for
+    numeric ids, which cannot collide with real ones), other columns stay empty, as for
+    log windows. Rows without a label are dropped: there is nothing to learn from them.
+    """
+    import pandas as pd
+
+    from core.data import datasets
+
+    kept = datasets.version_by_id(store, window["dataset_version_id"])
+    rows = np.frombuffer(window["rows"], dtype=np.int64)
+    batch = datasets.load_frame(store, kept).iloc[rows]
+    labelled = batch[window["label_column"]].notna().to_numpy()
+    batch, rows = batch[labelled].reset_index(drop=True), rows[labelled]
+    frame = pd.DataFrame(index=range(len(batch)))
+    for column in like.columns:
+        source = window["label_column"] if column == target else column
+        if source in batch.columns:
+            frame[column] = batch[source].astype(like[column].dtype)
+        elif column == time_column:
+            frame[column] = pd.Series(pd.to_datetime(np.full(len(batch), window["end"]), unit="s")).astype(like[column].dtype)
+        elif column == id_column:
+            if pd.api.types.is_numeric_dtype(like[column].dtype):
+                frame[column] = -(kept.id * 10**12 + rows)
+            else:
+                frame[column] = [f"batch{kept.id}-{row}" for row in rows]
+        elif pd.api.types.is_numeric_dtype(like[column].dtype):
+            frame[column] = np.full(len(batch), np.nan)
+        else:
+            frame[column] = pd.Series([None] * len(batch), dtype=object)
+    return frame
+
+
+def _log_frame(store: Store, window: dict[str, Any], target: str, like: Any, time_column: str | None,
+               id_column: str | None) -> Any:
     """The labelled rows of one log window as a DataFrame shaped like the training data.
 
     Features come from the prediction log, labels from /feedback; the time column (if the

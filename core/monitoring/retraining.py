@@ -192,7 +192,8 @@ def _retrain(store: Store, model: str, champion: Any, policy: dict[str, Any], re
     progress(0.05, "collecting labelled windows")
     windows = labelled_windows(store, model, policy["windows"] + 1)
     if len(windows) < 2:
-        raise PitboardError(f"{model}: needs at least 2 labelled windows of served traffic (one to train on, one to judge); has {len(windows)}")
+        raise PitboardError(f"{model}: needs at least 2 labelled windows of production traffic (served with /feedback,"
+                            f" or ingested with --labels): one to train on, one to judge; has {len(windows)}")
     held_out, recent = windows[0], windows[1:]
     original = datasets.load_frame(store, base)
     recent_frame = pd.concat([window_frame(store, w, target, original, base.time_column, base.id_column) for w in recent],
@@ -200,14 +201,18 @@ def _retrain(store: Store, model: str, champion: Any, policy: dict[str, Any], re
     if base.id_column:  # a champion retrained before already learned from some of these rows
         recent_frame = recent_frame[~recent_frame[base.id_column].isin(original[base.id_column])]
     combined = pd.concat([original, recent_frame[original.columns]], ignore_index=True)
+    batches = sorted({datasets.version_by_id(store, w["dataset_version_id"]).ref
+                      for w in recent if w.get("dataset_version_id") is not None})
+    kept = f" (labelled rows kept in {', '.join(batches)})" if batches else ""
     dv, _ = datasets.add_frame(
-        store, f"{model}-retrain", combined, source=f"{base.ref} + windows {', '.join(str(w['id']) for w in recent)}",
+        store, f"{model}-retrain", combined, source=f"{base.ref} + windows {', '.join(str(w['id']) for w in recent)}{kept}",
         target=target, time_column=base.time_column, id_column=base.id_column,
     )
     validate(store, dv)
     with store.transaction():
         store.audit("retrain.data", f"{model} retrain {retrain_id}", {
-            "dataset": dv.ref, "base": base.ref, "windows": [w["id"] for w in recent], "added_rows": len(recent_frame)})
+            "dataset": dv.ref, "base": base.ref, "windows": [w["id"] for w in recent], "batches": batches,
+            "added_rows": len(recent_frame)})
     progress(0.2, f"training on {dv.ref}")
     spec = spec.with_dataset(dv.ref)
     if policy["search"] == "champion":

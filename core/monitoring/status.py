@@ -26,7 +26,10 @@ from core.store.errors import PitboardError
 
 def reference_facts(reference: Reference) -> dict[str, Any]:
     """What the alert rules need of a reference."""
-    return {"importance": reference.importance, "band": reference.band, "primary_metric": reference.primary_metric}
+    prediction = reference.prediction
+    return {"importance": reference.importance, "band": reference.band, "primary_metric": reference.primary_metric,
+            "prediction_n": prediction.n if prediction is not None else None,
+            "prediction_bins": len(prediction.psi_edges) + 1 if prediction is not None else None}
 
 
 def write_window(
