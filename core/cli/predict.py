@@ -22,7 +22,7 @@ def predict(obj, model_ref: str, input_path: Path, out: Path, overwrite: bool, a
     The input is checked against the model's signature first: every problem is reported
     and nothing is written unless all rows pass.
     """
-    from core.serving.predict import predict_file
+    from core.serving.offline import predict_file
 
     summary = predict_file(obj, model_ref, input_path, out, overwrite=overwrite)
     if as_json:

@@ -20,15 +20,16 @@ def serve(obj, model_ref: str, host: str, port: int, token: str | None) -> None:
     POST /predict, POST /feedback, GET /health, GET /metadata and /docs. Every prediction
     is logged in the database; SIGTERM or Ctrl-C stop gracefully, flushing the log.
     """
-    from core.serving.predict import is_bundle_path
+    from core.serving.offline import is_bundle_path
     from core.serving.service import serve as run_service
 
     if is_bundle_path(model_ref):
         from pathlib import Path
 
         from core.registry.packaging import import_bundle
+        from core.serving.probe import probe_model
 
-        model_ref = import_bundle(obj.store, Path(model_ref)).ref
+        model_ref = import_bundle(obj.store, Path(model_ref), probe=probe_model).ref
     if host not in LOOPBACK and not token:
         click.echo(f"warning: serving on {host} without --token: anyone who can reach it can use it", err=True)
     run_service(obj.store.path, model_ref, host=host, port=port, token=token)

@@ -42,7 +42,7 @@ CATEGORICAL_MAX_UNIQUE = 100
 TEXT_TOP = 20
 HISTOGRAM_BINS = 20
 QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
-_ID_NAME = re.compile(r"(^|[_\-])id$", re.IGNORECASE)
+_ID_NAME = re.compile(r"(^|[_\-])id\Z", re.IGNORECASE)  # \Z: `$` would also match before a final newline
 _NANOS = {"date32[day]": 86_400 * 10**9, "timestamp[s]": 10**9, "timestamp[us]": 10**3, "timestamp[ns]": 1}  # core.data.chunks' units
 
 

@@ -2,5 +2,6 @@
 
 `versions` registers versions and moves aliases (with their history), `gates` judges a
 promotion, `modelcard` describes a version, `packaging` builds, verifies and imports
-self-contained bundles, `tarsafety` reads untrusted archives.
+self-contained bundles, `manifest` checks a bundle's manifest, `tarsafety` reads untrusted
+bundles into memory.
 """

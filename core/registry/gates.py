@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from core.registry.versions import CHAMPION, ModelVersion, alias_holder, load_estimator, move_alias, resolve
+from core.registry.versions import CHAMPION, ModelVersion, alias_holder, check_alias_name, load_estimator, move_alias, resolve
 from core.store.database import Store
 from core.store.errors import PitboardError
 from core.store.model_settings import model_settings
@@ -193,6 +193,7 @@ class Promotion:
 def promote(store: Store, ref: str, alias: str = CHAMPION, *, force: bool = False, reason: str = "",
             live_rows: LiveRows | None = None) -> Promotion:
     """Move `alias` to `ref` if every gate passes (or `force` with a reason); one transaction."""
+    check_alias_name(alias)  # before the gates run: a bad alias must not wait for a verdict to be refused
     if force and not reason.strip():
         raise PitboardError("--force needs --reason TEXT: a forced promotion is audited with why")
     candidate = resolve(store, ref)

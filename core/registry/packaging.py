@@ -5,9 +5,13 @@ A bundle is a folder, or the same files in a `.tar.gz`: `model.skops`, `manifest
 package versions, and the SHA-256 of every other file), `requirements.txt`,
 `MODEL_CARD.md` and a `Dockerfile`.
 
-Verification re-hashes every file against the manifest BEFORE the model is loaded, so a
-changed byte is refused and never deserialised; a file that is missing or not listed is
-refused too. Loading then goes through `core.experiments.modelio` (skops, trusted types only).
+Reading a bundle never extracts anything (`core.registry.tarsafety`): its files are read
+into memory, links, folders and special files refused. The manifest is checked field by field
+(`core.registry.manifest`), then every file is re-hashed against it BEFORE the model is
+loaded, so a changed byte is refused and never deserialised; a file that is missing or
+not listed is refused too. Loading then goes through `core.experiments.modelio` (skops,
+trusted types only), and the model must answer a probe built from its signature (the
+`Probe` that serving passes down) before it is reported as verified or registered.
 A bundle is written into a temporary sibling and renamed into place, so an interrupted
 export leaves no half bundle behind.
 """
@@ -20,19 +24,21 @@ import json
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.registry.manifest import FORMAT, MANIFEST, MODEL_FILE, output_columns, parse_manifest
 from core.registry.modelcard import LOADING_PACKAGES, SERVING_PACKAGES, dockerfile, model_card, requirements
+from core.registry.tarsafety import read_bundle_files
 from core.registry.versions import ModelVersion, add_version, resolve
 from core.store.database import Store
-from core.store.errors import CheckFailed, PitboardError
+from core.store.errors import CheckFailed, PitboardError, shown
 
-FORMAT = "pitboard-bundle/1"
-MODEL_FILE, MANIFEST = "model.skops", "manifest.json"
-FILES = (MODEL_FILE, "requirements.txt", "MODEL_CARD.md", "Dockerfile")
+Probe = Callable[[Any, dict[str, Any], str], None]
+"""(estimator, version info, source) -> None, or a one-line error: proves a loaded model
+answers a request built from its signature. Serving knows how a request is scored, so
+`core.serving.probe.probe_model` is what the command line passes down."""
 
 
 def _sha256(data: bytes) -> str:
@@ -66,7 +72,7 @@ def build_manifest(store: Store, mv: ModelVersion) -> dict[str, Any]:
         "signature": info["signature"],
         "output": {
             "classes": classes,
-            "columns": ["label", *[f"proba_{c}" for c in classes]] if classes else ["prediction"],
+            "columns": output_columns(classes),
         },
         "primary_metric": info.get("primary_metric"),
         "metrics": info.get("metrics"),
@@ -156,67 +162,57 @@ def _tarball(contents: dict[str, bytes], *, mtime: float) -> bytes:
     return gzip.compress(buffer.getvalue(), mtime=0)
 
 
-@contextmanager
-def bundle_folder(path: Path) -> Iterator[Path]:
-    """The bundle's folder: `path` itself, or a checked extraction of a `.tar.gz`."""
-    from core.registry.tarsafety import safe_extract
+def read_verified(path: Path) -> tuple[dict[str, Any], bytes]:
+    """(manifest, model bytes) once the manifest is well-formed and every file matches its SHA-256.
 
-    path = Path(path)
-    if not path.exists():
-        raise PitboardError(f"{path}: no such bundle")
-    if path.is_dir():
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="pitboard-bundle-") as folder:
-        safe_extract(path, Path(folder))
-        yield Path(folder)
-
-
-def read_verified(folder: Path, source: Path) -> tuple[dict[str, Any], bytes]:
-    """(manifest, model bytes) once every file matches its recorded SHA-256."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckFailed(f"{source}: no {MANIFEST}; not a pitboard bundle") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckFailed(f"{source}: {MANIFEST} is not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
-        raise CheckFailed(f"{source}: {MANIFEST} is not a {FORMAT} manifest")
+    The bytes hashed are the bytes returned: nothing is read twice, so nothing can change
+    between the check and the use.
+    """
+    files = read_bundle_files(path)
+    if MANIFEST not in files:
+        raise CheckFailed(f"{path}: no {MANIFEST}; not a pitboard bundle")
+    manifest = parse_manifest(Path(path), files[MANIFEST])
     listed = manifest["files"]
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
-    extra = sorted(present - set(listed) - {MANIFEST})
+    extra = sorted(set(files) - set(listed) - {MANIFEST})
     if extra:
-        raise CheckFailed(f"{source}: {extra[0]} is not listed in the manifest; refused")
-    for name in sorted(set(FILES) | set(listed)):
-        file = folder / name
-        if name not in listed:
-            raise CheckFailed(f"{source}: the manifest lists no SHA-256 for {name}")
-        if file.is_symlink() or not file.is_file():
-            raise CheckFailed(f"{source}: {name} is missing or not a regular file")
-        actual = _sha256(file.read_bytes())
+        raise CheckFailed(f"{path}: {shown(extra[0])} is not listed in the manifest; refused")
+    for name in sorted(listed):
+        if name not in files:
+            raise CheckFailed(f"{path}: {name} is missing or not a regular file")
+        actual = _sha256(files[name])
         if actual != listed[name]:
-            raise CheckFailed(f"{source}: {name} has SHA-256 {actual}, the manifest says {listed[name]}: the file was changed")
-    model = (folder / MODEL_FILE).read_bytes()
-    if _sha256(model) != manifest.get("model_sha256"):
-        raise CheckFailed(f"{source}: {MODEL_FILE} does not match the manifest's model_sha256")
-    return manifest, model
+            raise CheckFailed(f"{path}: {name} has SHA-256 {actual}, the manifest says {listed[name]}: the file was changed")
+    return manifest, files[MODEL_FILE]
 
 
-def load_bundle(path: Path) -> tuple[Any, dict[str, Any], bytes]:
-    """(estimator, manifest, model bytes) of a verified bundle; raises before loading a changed one."""
+def bundle_info(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What a registered version keeps of a (checked) manifest: enough to serve, package and explain it."""
+    info = {key: manifest.get(key) for key in (
+        "task", "estimator", "primary_metric", "metrics", "signature", "feature_importance", "holdout_size",
+        "experiment", "dataset", "dataset_sha256", "dataset_rows", "git_commit", "git_dirty",
+    )}
+    info["classes"] = manifest["output"]["classes"]
+    info["env"] = {"python": manifest.get("python"), "packages": manifest.get("packages")}
+    info["bundle"] = {"name": manifest["name"], "version": manifest["version"], "run": manifest.get("run")}
+    return info
+
+
+def load_bundle(path: Path, *, probe: Probe) -> tuple[Any, dict[str, Any], bytes]:
+    """(estimator, manifest, model bytes) of a verified bundle whose model answered `probe`.
+
+    Raises before loading a changed file, and before returning a model that cannot answer.
+    """
     from core.experiments.modelio import load_model
 
-    with bundle_folder(path) as folder:
-        manifest, model = read_verified(folder, Path(path))
-    return load_model(model), manifest, model
+    manifest, model = read_verified(path)
+    estimator = load_model(model)
+    probe(estimator, bundle_info(manifest), str(path))
+    return estimator, manifest, model
 
 
-def verify_bundle(path: Path) -> dict[str, Any]:
-    """Check every checksum, then that the model loads and answers; a report for `bundle verify`."""
-    estimator, manifest, _ = load_bundle(path)
-    method = "predict_proba" if manifest["task"] == "classification" else "predict"
-    if not hasattr(estimator, method):
-        raise CheckFailed(f"{path}: the model loads but has no {method}() for a {manifest['task']} model")
+def verify_bundle(path: Path, *, probe: Probe) -> dict[str, Any]:
+    """Check the manifest and every checksum, then that the model loads and answers; a report for `bundle verify`."""
+    estimator, manifest, _ = load_bundle(path, probe=probe)
     return {
         "bundle": str(path),
         "model": manifest["name"],
@@ -224,15 +220,19 @@ def verify_bundle(path: Path) -> dict[str, Any]:
         "task": manifest["task"],
         "files": {name: {"sha256": digest, "ok": True} for name, digest in sorted(manifest["files"].items())},
         "model_loads": True,
+        "model_answers": True,
         "estimator": type(estimator).__name__,
     }
 
 
-def import_bundle(store: Store, path: Path) -> ModelVersion:
-    """Register a verified bundle's model as a version of its name (reused if already imported)."""
+def import_bundle(store: Store, path: Path, *, probe: Probe) -> ModelVersion:
+    """Register a verified bundle's model as a version of its name (reused if already imported).
+
+    Nothing is written to the database until the manifest, every checksum and the probe pass.
+    """
     from core.store.artifacts import put_blob
 
-    _, manifest, model = load_bundle(path)
+    _, manifest, model = load_bundle(path, probe=probe)
     name = manifest["name"]
     existing = store.value(
         "SELECT v.id FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.model_sha256 = ?",
@@ -240,17 +240,10 @@ def import_bundle(store: Store, path: Path) -> ModelVersion:
     )
     if existing is not None:
         return resolve(store, f"{name}@{store.value('SELECT version FROM model_versions WHERE id = ?', (existing,))}")
-    info = {key: manifest.get(key) for key in (
-        "task", "estimator", "primary_metric", "metrics", "signature", "feature_importance", "holdout_size",
-        "experiment", "dataset", "dataset_sha256", "dataset_rows", "git_commit", "git_dirty",
-    )}
-    info["classes"] = manifest["output"]["classes"]
-    info["env"] = {"python": manifest.get("python"), "packages": manifest.get("packages")}
-    info["bundle"] = {"name": name, "version": manifest["version"], "run": manifest.get("run")}
     with store.transaction():
         sha = put_blob(store, model)
         return add_version(store, name, run_id=None, sha256=sha, source=f"bundle {name}@{manifest['version']}",
-                           info=info, description=manifest.get("description") or "")
+                           info=bundle_info(manifest), description=manifest.get("description") or "")
 
 
 def package_job(store: Store, job: Any, *, ref: str, out: str, overwrite: bool = False) -> dict[str, Any]:

@@ -146,6 +146,7 @@ def add_version(
     store: Store, name: str, *, run_id: int | None, sha256: str, source: str, info: dict[str, Any], description: str = ""
 ) -> ModelVersion:
     """Append version N+1 of `name` in one transaction (shared by register and bundle import)."""
+    validate_name(name, "model name")  # again here: a bundle's name comes from a file, not a command
     now = store.clock()
     with store.transaction():
         store.conn.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)", (name, now))

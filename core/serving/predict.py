@@ -415,32 +415,7 @@ def _plain(values: Any) -> list[Any]:
     return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
-def is_bundle_path(text: str) -> bool:
-    """Whether a model argument names a bundle on disk rather than a registry reference."""
-    from pathlib import Path
-
-    path = Path(text)
-    return (path.is_dir() and (path / "manifest.json").exists()) or path.is_file()
-
-
-def load_scorer(ref: str, open_store: Any) -> tuple[Scorer, str]:
-    """(scorer, what it is) for a bundle path or a `NAME@REF` in the database `open_store()` gives."""
-    from pathlib import Path
-
-    if is_bundle_path(ref):
-        from core.registry.packaging import load_bundle
-
-        estimator, manifest, _ = load_bundle(Path(ref))
-        info = {"task": manifest["task"], "signature": manifest["signature"], "classes": manifest["output"]["classes"]}
-        return Scorer.build(estimator, info), f"{manifest['name']}@{manifest['version']} (bundle {ref})"
-    from core.registry.versions import load_estimator, resolve
-
-    store = open_store()
-    mv = resolve(store, ref)
-    return Scorer.build(load_estimator(store, mv), mv.info), mv.ref
-
-
-def _numbers_from_text(frame: Any, features: Sequence[Feature], orientation: str, source: str) -> dict[str, list[Any]]:
+def numbers_from_text(frame: Any, features: Sequence[Feature], orientation: str, source: str) -> dict[str, list[Any]]:
     """A file's columns for `Scorer.check`, numeric features read as numbers cell by cell.
 
     A CSV has no types: one cell such as "high" in a numeric column makes the reader keep
@@ -466,34 +441,3 @@ def _numbers_from_text(frame: Any, features: Sequence[Feature], orientation: str
     if errors:
         raise InvalidInput(errors, source=source)
     return columns
-
-
-def predict_file(context: Any, ref: str, input_path: Any, out: Any, *, overwrite: bool = False) -> dict[str, Any]:
-    """Score a CSV/Parquet file into a CSV (its columns, then the outputs); nothing written on bad input."""
-    import os
-    from pathlib import Path
-
-    from core.data.tabular import read_tabular
-
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise PitboardError(f"{out}: already exists; choose another path or pass --overwrite")
-    if not out.parent.is_dir():
-        raise PitboardError(f"{out}: folder {out.parent} does not exist")
-    scorer, described = load_scorer(ref, lambda: context.store)
-    frame = read_tabular(input_path)
-    orientation = "csv" if Path(input_path).suffix.lower() == ".csv" else "file"
-    inputs = [name for name in frame.columns if name in {f.name for f in scorer.features}]
-    columns = _numbers_from_text(frame[inputs], scorer.features, orientation, str(input_path))
-    try:  # other columns (ids, the target) are carried into the output, not scored
-        checked = scorer.check(columns, orientation=orientation)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.errors, source=str(input_path)) from None
-    outputs = scorer.score(checked)
-    result = frame.copy()
-    for name, values in outputs.items():
-        result[name] = values
-    partial = out.with_name(f".{out.name}.partial")
-    result.to_csv(partial, index=False)
-    os.replace(partial, out)
-    return {"model": described, "rows": checked.n_rows, "output": str(out), "unknown_categories": len(checked.unknown)}

@@ -275,6 +275,7 @@ def parse_prediction_id(text: Any) -> tuple[int, int] | None:
     if not isinstance(text, str):
         return None
     deployment, sep, seq = text.partition("-")
-    if not sep or not deployment.isdigit() or not seq.isdigit():
+    # isascii too: str.isdigit() also accepts '²' (which int() refuses) and other scripts' digits
+    if not sep or not all(part.isascii() and part.isdigit() for part in (deployment, seq)):
         return None
     return int(deployment), int(seq)

@@ -19,3 +19,13 @@ class CheckFailed(PitboardError):
     """A check the user asked for ran and failed (validation, a promotion gate)."""
 
     exit_code = 1
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """`value` as it belongs in a one-line message: repr'd, so a newline, NUL or other control
+    character is visible as an escape instead of breaking or hiding in the line, and cut
+    after `limit` characters so a megabyte of junk does not become a megabyte of error."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(value) if isinstance(value, (str, bytes)) else len(text)} characters)"

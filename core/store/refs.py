@@ -1,13 +1,19 @@
-"""References like `credit@3`, `credit-risk@champion` or plain `credit` (latest)."""
+"""References like `credit@3`, `credit-risk@champion` or plain `credit` (latest).
+
+Names (datasets, models, aliases, experiments, tag keys) are matched whole with
+`fullmatch`: a pattern ending in `$` also matches before a final newline, which once let
+`champion\n` in as a second alias that prints exactly like `champion`.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from core.store.errors import PitboardError
+from core.store.errors import PitboardError, shown
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+MAX_NAME_LENGTH = 128
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 
 @dataclass(frozen=True)
@@ -30,10 +36,12 @@ class Ref:
 
 def validate_name(name: str, what: str = "name") -> str:
     """Return `name` if it is a usable identifier for datasets, models and experiments."""
-    if not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise PitboardError(
-            f"invalid {what} {name!r}: use letters, digits, '_', '.' or '-', starting with a letter or digit"
+            f"invalid {what} {shown(name)}: use letters, digits, '_', '.' or '-', starting with a letter or digit"
         )
+    if len(name) > MAX_NAME_LENGTH:
+        raise PitboardError(f"invalid {what} {shown(name)}: longer than {MAX_NAME_LENGTH} characters")
     return name
 
 
@@ -42,7 +50,7 @@ def parse_ref(text: str) -> Ref:
     name, sep, selector = text.partition("@")
     validate_name(name)
     if sep and not selector:
-        raise PitboardError(f"invalid reference {text!r}: nothing after '@'")
-    if sep and not _NAME.match(selector):
-        raise PitboardError(f"invalid reference {text!r}: bad version or alias {selector!r}")
+        raise PitboardError(f"invalid reference {shown(text)}: nothing after '@'")
+    if sep and (not _NAME.fullmatch(selector) or len(selector) > MAX_NAME_LENGTH):
+        raise PitboardError(f"invalid reference {shown(text)}: bad version or alias {shown(selector)}")
     return Ref(name, selector or None)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from core.registry.packaging import export_bundle, verify_bundle
+from core.serving.probe import probe_model
 from core.store.database import Store
 from core.store.errors import CheckFailed
 
@@ -99,12 +100,12 @@ def test_extra_and_missing_files_fail_verification(served, tmp_path: Path) -> No
     with Store.open(served["db"]) as store:
         export_bundle(store, "scoring@1", tmp_path / "b")
     (tmp_path / "b" / "run.py").write_text("import os")
-    with pytest.raises(CheckFailed, match="run.py is not listed"):
-        verify_bundle(tmp_path / "b")
+    with pytest.raises(CheckFailed, match="'run.py' is not listed"):
+        verify_bundle(tmp_path / "b", probe=probe_model)
     (tmp_path / "b" / "run.py").unlink()
     (tmp_path / "b" / "Dockerfile").unlink()
     with pytest.raises(CheckFailed, match="Dockerfile is missing"):
-        verify_bundle(tmp_path / "b")
+        verify_bundle(tmp_path / "b", probe=probe_model)
 
 
 def test_a_hostile_model_with_consistent_checksums_is_refused_at_load(served, pitboard, tmp_path: Path) -> None:

@@ -12,79 +12,51 @@ import numpy as np
 import pytest
 
 from core.experiments.modelio import UntrustedModelError, dump_model, load_model
-from core.registry.tarsafety import safe_extract
+from core.registry.tarsafety import read_tarball
 from core.store.errors import PitboardError
+from tests.registry import hostile
 
 
-def _tarball(path: Path, members: list[tarfile.TarInfo]) -> Path:
+def _tarball(path: Path, members: list[hostile.Member]) -> Path:
     """A .tar.gz whose first member is a harmless file, followed by `members`."""
-    with tarfile.open(path, "w:gz") as tar:
-        ok = tarfile.TarInfo("manifest.json")
-        ok.size = 2
-        tar.addfile(ok, io.BytesIO(b"{}"))
-        for member in members:
-            tar.addfile(member, io.BytesIO(b"x" * member.size) if member.isfile() else None)
-    return path
-
-
-def _file(name: str) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size = 1
-    return info
-
-
-def _link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.linkname = kind, target
-    return info
-
-
-def _special(name: str, kind: bytes) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    return info
+    return hostile.write_tarball(path, [hostile.file_member("manifest.json", b"{}"), *members])
 
 
 @pytest.mark.parametrize(
     ("member", "words"),
     [
-        (_file("/etc/cron.d/evil"), "absolute path"),
-        (_file("../outside.txt"), "'..'"),
-        (_file("model/../../outside.txt"), "'..'"),
-        (_link("model.skops", "/etc/passwd"), "points outside"),
-        (_link("sub/model.skops", "../../etc/passwd"), "points outside"),
-        (_link("model.skops", "../secret", tarfile.LNKTYPE), "points outside"),
-        (_special("dev", tarfile.CHRTYPE), "device"),
-        (_special("pipe", tarfile.FIFOTYPE), "device"),
+        (hostile.file_member("/etc/cron.d/evil"), "has an absolute path"),
+        (hostile.file_member("../outside.txt"), "leaves the bundle folder ('..')"),
+        (hostile.file_member("model/../../outside.txt"), "leaves the bundle folder ('..')"),
+        (hostile.link_member("model.skops", "/etc/passwd"), "is a symbolic link to '/etc/passwd'"),
+        (hostile.link_member("model.skops", "../secret", tarfile.LNKTYPE), "is a hard link to '../secret'"),
+        (hostile.link_member("alias.bin", "manifest.json"), "is a symbolic link to 'manifest.json'"),
+        (hostile.special_member("dev", tarfile.CHRTYPE), "is a character device"),
+        (hostile.special_member("disk", tarfile.BLKTYPE), "is a block device"),
+        (hostile.special_member("pipe", tarfile.FIFOTYPE), "is a FIFO"),
+        (hostile.folder_member("sub"), "is a folder"),
     ],
-    ids=["absolute", "dotdot", "nested-dotdot", "symlink-absolute", "symlink-escape", "hardlink-escape", "device", "fifo"],
+    ids=["absolute", "dotdot", "nested-dotdot", "symlink-absolute", "hardlink", "symlink-inside", "chr", "blk", "fifo", "folder"],
 )
-def test_hostile_tar_is_refused_before_anything_is_extracted(tmp_path: Path, member: tarfile.TarInfo, words: str) -> None:
+def test_anything_but_a_plain_file_with_a_plain_name_is_refused(tmp_path: Path, member: hostile.Member, words: str) -> None:
     archive = _tarball(tmp_path / "bundle.tar.gz", [member])
-    destination = tmp_path / "out"
-    destination.mkdir()
     with pytest.raises(PitboardError) as caught:
-        safe_extract(archive, destination)
-    assert words in str(caught.value)
-    assert member.name in str(caught.value)
-    assert list(destination.iterdir()) == [], "the harmless first member must not have been written either"
-    assert not (tmp_path / "outside.txt").exists()
+        read_tarball(archive)
+    assert str(caught.value).startswith(f"{archive}: member {member[0].name!r} {words}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.tar.gz"], "reading writes nothing"
 
 
-def test_links_that_stay_inside_are_extracted(tmp_path: Path) -> None:
-    archive = _tarball(tmp_path / "ok.tar.gz", [_file("sub/data.bin"), _link("sub/alias.bin", "data.bin")])
-    destination = tmp_path / "out"
-    destination.mkdir()
-    safe_extract(archive, destination)
-    assert (destination / "sub" / "alias.bin").read_bytes() == b"x"
-    assert json.loads((destination / "manifest.json").read_text()) == {}
+def test_plain_files_are_read_into_memory_by_name(tmp_path: Path) -> None:
+    archive = _tarball(tmp_path / "ok.tar.gz", [hostile.file_member("model.skops", b"\x00model")])
+    assert read_tarball(archive) == {"manifest.json": b"{}", "model.skops": b"\x00model"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.tar.gz"]
 
 
 def test_a_file_that_is_not_a_tarball_is_a_clear_error(tmp_path: Path) -> None:
     bogus = tmp_path / "bundle.tar.gz"
     bogus.write_bytes(b"this is not gzip")
-    with pytest.raises(PitboardError, match="not a readable tar archive"):
-        safe_extract(bogus, tmp_path)
+    with pytest.raises(PitboardError, match="not gzip data"):
+        read_tarball(bogus)
 
 
 def _logistic() -> object:

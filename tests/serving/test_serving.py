@@ -139,6 +139,16 @@ def test_feedback_accepts_known_ids_and_reports_unknown_ones(client, served) -> 
         assert [tuple(r) for r in store.rows("SELECT deployment_id, seq, label FROM feedback")] == [(service.deployment_id, 1, 1)]
 
 
+def test_feedback_ids_with_digits_other_than_ascii_are_unknown_not_a_crash(client) -> None:
+    http, service = client
+    ids = [p["id"] for p in http.post("/predict", json={"records": [ROW]}).json()["predictions"]]
+    deployment, seq = ids[0].split("-")
+    odd = [f"{deployment}-\u00b2", f"\u00b2-{seq}", f"{deployment}-\u0661", "\u0661-1"]  # superscript two, Arabic-Indic one
+    answer = http.post("/feedback", json={"labels": [{"id": text, "label": 1} for text in odd]})
+    assert answer.status_code == 200
+    assert answer.json() == {"accepted": 0, "unknown_ids": odd}
+
+
 def test_health_metadata_and_openapi(client) -> None:
     http, service = client
     assert http.get("/health").json() == {"status": "ok", "model": "scoring", "version": 1, "deployment": service.deployment_id}

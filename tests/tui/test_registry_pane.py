@@ -182,6 +182,7 @@ async def test_rollback_without_an_earlier_holder_says_why_and_changes_nothing(m
 async def test_bundle_runs_as_a_package_job(make_live_app, live_db):
     from core.jobs.runner import get_job
     from core.registry.packaging import verify_bundle
+    from core.serving.probe import probe_model
 
     app = make_live_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -196,8 +197,8 @@ async def test_bundle_runs_as_a_package_job(make_live_app, live_db):
         wait_for(lambda: get_job(store, job["id"])["state"] not in ("queued", "running"), what="the package job", timeout=90.0, interval=0.1)
         finished = get_job(store, job["id"])
         assert finished["state"] == "finished", (finished.get("error"), finished.get("log_tail"))
-    report = verify_bundle(out)
-    assert (report["model"], report["version"], report["model_loads"]) == (MODEL, 1, True)
+    report = verify_bundle(out, probe=probe_model)
+    assert (report["model"], report["version"], report["model_loads"], report["model_answers"]) == (MODEL, 1, True, True)
 
 
 async def test_serve_starts_a_detached_service_and_shows_its_url(make_live_app, live_db):
