@@ -66,7 +66,7 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
                        f"{len(report.alerts)} alerts raised")
             continue
         line = f"{report.source}: {report.rows} rows -> {len(report.windows)} windows, {len(report.alerts)} alerts raised"
-        extras = [f"{n} {what}" for n, what in ((report.waiting_rows, "rows wait for their window to close"),
+        extras = [f"{n} {what}" for n, what in ((report.waiting_rows, f"rows wait for {report.waiting_for}"),
                                                 (report.late_rows, "late rows"), (report.late_errors, "late errors"),
                                                 (report.future_rows, "rows from the future"))
                   if n]

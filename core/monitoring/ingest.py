@@ -68,6 +68,7 @@ class IngestReport:
     late_rows: int = 0
     future_rows: int = 0
     waiting_rows: int = 0
+    waiting_for: str = ""  # what the waiting rows wait for, in words
     errors: int = 0  # failed requests counted into windows
     late_errors: int = 0  # failed requests flushed after their window closed
     relabelled: list[int] = field(default_factory=list)
@@ -216,6 +217,17 @@ def _plan(kind: str, settings: dict[str, Any], cursor: dict[str, Any], ended: bo
     return _Plan(take, waiting, late, next_seq, written_to, done_until)
 
 
+def _waiting_for(kind: str, settings: dict[str, Any], ts: np.ndarray, n_waiting: int) -> str:
+    """What rows that are not in a window yet wait for, and how to judge by volume instead."""
+    from core.store.clock import iso
+
+    if kind in TIME_WINDOW_SECONDS:
+        closes = float(bucket(kind, np.array([ts.min()]))[0]) + TIME_WINDOW_SECONDS[kind] + settings["grace_seconds"]
+        return (f"their {kind} window, which closes at {iso(closes)} UTC; with little traffic, "
+                f"[monitoring] window = \"rows\" makes windows by volume instead")
+    return f"a full window of {settings['window_rows']} rows ({n_waiting} so far)"
+
+
 def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | None:
     from core.registry.versions import version_by_id
 
@@ -234,6 +246,8 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
     if table is None and not len(errors.counted) and not errors.late:
         return report
     report.late_rows, report.waiting_rows = int(plan.late.sum()), int(plan.waiting.sum())
+    if report.waiting_rows:
+        report.waiting_for = _waiting_for(kind, settings, ts[plan.waiting], report.waiting_rows)
     report.late_errors = errors.late
     report.future_rows = int((plan.waiting & (ts > now)).sum())
     prepared: list[tuple[Any, Reference, WindowStats, Traffic | None]] = []

@@ -26,6 +26,8 @@ def test_a_day_window_closes_after_its_grace_period_and_is_counted_once(served, 
     traffic.settle(store)
     (report,) = ingest_log(store, MODEL)
     assert report.windows == [] and report.waiting_rows == 300  # day 1 is within its grace period
+    assert report.waiting_for.startswith("their daily window, which closes at 2026-01-02 00:01:00 UTC;")
+    assert 'window = "rows" makes windows by volume' in report.waiting_for
     store.clock = lambda: T0 + DAY + 61
     (report,) = ingest_log(store, MODEL)
     assert report.rows == 200 and len(report.windows) == 1 and report.waiting_rows == 100
@@ -49,7 +51,7 @@ def test_rows_windows_close_when_full(served, traffic):
     traffic.settle(store)
     (report,) = ingest_log(store, MODEL)
     assert [w["n_rows"] for w in _windows(store)] == [120, 120]
-    assert report.waiting_rows == 60
+    assert report.waiting_rows == 60 and report.waiting_for == "a full window of 120 rows (60 so far)"
     assert store.value("SELECT next_seq FROM monitor_cursors") == 241
 
 
