@@ -37,6 +37,7 @@ from tui.panes.base import Pane
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import AppHeader, PaneBar, StatusLine, read_status
 from tui.widgets.modals import HelpScreen
+from tui.widgets.line_table import Table
 from tui.widgets.table import FilterTable
 
 STATUS_SECONDS = 1.0
@@ -148,7 +149,7 @@ def _where(node: DOMNode) -> str:
         return "everywhere"
     if isinstance(node, Pane):
         return f"{node.title} pane"
-    return "focused table" if isinstance(node, (DataTable, FilterTable)) else "focused widget"
+    return "focused table" if isinstance(node, (Table, DataTable, FilterTable)) else "focused widget"
 
 
 def run_app(db_path: str | Path, *, mouse: bool = True, pane: str | None = None) -> None:

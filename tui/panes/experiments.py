@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from core.cli._output import format_value
@@ -167,15 +167,16 @@ class ExperimentsPane(Pane):
     def action_focus_filter(self) -> None:
         self.query_one("#run-filter", Input).focus()
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        """`enter` on an experiment goes to its runs; on a run, opens it."""
+    @on(FilterTable.Selected, "#experiments-table")
+    def _experiment_selected(self, event: FilterTable.Selected) -> None:
+        """`enter` on an experiment goes to its runs."""
         event.stop()
-        runs = self.query_one("#runs", FilterTable)
-        if event.data_table.parent is not runs:
-            runs.table.focus()
-            return
-        self.open_run(int(event.row_key.value))
+        self.query_one("#runs", FilterTable).table.focus()
+
+    @on(FilterTable.Selected, "#runs")
+    def _run_selected(self, event: FilterTable.Selected) -> None:
+        event.stop()
+        self.open_run(int(event.key))
 
     def open_run(self, run_id: int) -> None:
         from tui.screens.run_detail import RunDetailScreen

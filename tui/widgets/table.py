@@ -1,72 +1,35 @@
-"""The table every pane is made of: a DataTable with `j`/`k` and a `/` filter.
+"""The table every pane is made of: a line-API Table with `j`/`k` and a `/` filter.
 
 The filter narrows the rows the table holds (for the Data pane's preview: the current
 page), matching any cell, case-insensitively. `/` opens the filter line under the table,
 `enter` keeps the filter and returns to the table, `escape` clears it.
 
 Panes reload every time they are shown and the live ones every second, mostly to find the
-same rows: `set_rows` then leaves the table alone, since rebuilding and redrawing it is
-most of what a pane switch would cost, and sends nothing over a slow link.
+same rows: `set_rows` then leaves the table alone, and for a live table whose rows only
+changed some cells the Table redraws just those rows (see tui.widgets.line_table), so a
+refresh sends next to nothing over a slow link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from tui.keys import bind
-
-Cell = str | Text
-
-
-MAX_COLUMN_WIDTH = 40
-
-
-def _cell_key(cell: Cell) -> object:
-    """What a cell shows, style included (rich's Text equality ignores the base style)."""
-    if isinstance(cell, Text):
-        return (cell.plain, str(cell.style), cell.justify, tuple(cell.spans))
-    return cell
+from tui.widgets.cells import Cell, cell_key, column_widths
+from tui.widgets.line_table import Row, RowMessage, Table
 
 
 def plain(cell: object) -> Text:
-    """A value as text to draw as written. DataTable, rich tables and Static read a str as
-    rich markup, so a value such as "[red]" from a user's data would vanish into a style
-    and "a[/]b" would crash the drawing; a Text is also drawn without parsing anything."""
+    """A value as text to draw as written. Rich tables and Static read a str as rich markup,
+    so a value such as "[red]" from a user's data would vanish into a style and "a[/]b"
+    would crash the drawing; a Text is drawn without parsing anything."""
     return cell if isinstance(cell, Text) else Text(str(cell), end="")
-
-
-def _widths(headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]]) -> list[int]:
-    """Column widths fitting every row, filtered out or not, so the layout holds still while filtering.
-
-    Fixed widths also keep the table from being drawn before DataTable measures new rows
-    when idle (under load it could then keep the header widths).
-    """
-    widths = [cell_len(header) for header in headers]
-    for _, cells in rows:
-        for index, cell in enumerate(cells):
-            widths[index] = max(widths[index], cell.cell_len if isinstance(cell, Text) else cell_len(str(cell)))
-    return [min(width, MAX_COLUMN_WIDTH) for width in widths]
-
-
-class Table(DataTable):
-    """A row-cursor DataTable with vim keys."""
-
-    BINDINGS = [
-        bind("down", "cursor_down", "Down", show=False),
-        bind("up", "cursor_up", "Up", show=False),
-    ]
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
 
 
 class FilterLine(Input):
@@ -92,25 +55,18 @@ class FilterTable(Vertical):
 
     BINDINGS = [bind("filter", "open_filter", "Filter")]
 
-    class Highlighted(Message):
+    class Highlighted(RowMessage):
         """The row under the cursor is another one (moved, filtered, or reloaded); key may be None."""
 
-        def __init__(self, table: "FilterTable", key: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
-        @property
-        def control(self) -> "FilterTable":
-            return self.table
+    class Selected(RowMessage):
+        """`enter` on the row with this key."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._headers: list[str] = []
-        self._all_rows: list[tuple[str, Sequence[Cell]]] = []
+        self._all_rows: list[Row] = []
+        self._widths: list[int] = []
         self._shown_key: object = None
-        self._column_widths: list[int] = []  # of the rows shown, kept by an in-place update
-        self._announced: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Table()
@@ -128,77 +84,42 @@ class FilterTable(Vertical):
         """Replace the table's content; rows are (key, cells). The cursor stays on the same key.
 
         The same columns and rows as shown already change nothing (see the module docstring).
+        Column widths fit every row, filtered out or not, so they hold still while filtering.
         """
         headers, all_rows = list(columns), list(rows)
-        shown = (tuple(headers), tuple((key, tuple(map(_cell_key, cells))) for key, cells in all_rows))
+        shown = (tuple(headers), tuple((key, tuple(map(cell_key, cells))) for key, cells in all_rows))
         if shown == self._shown_key:
             return
-        previous, self._shown_key = self._shown_key, shown
-        if self._can_update_in_place(previous, headers, all_rows):
-            self._update_in_place(previous, all_rows)
-            return
+        self._shown_key = shown
         self._headers, self._all_rows = headers, all_rows
+        self._widths = column_widths(headers, all_rows)
         self._show()
 
-    def _can_update_in_place(self, previous: object, headers: list[str],
-                             rows: list[tuple[str, Sequence[Cell]]]) -> bool:
-        """Same columns, same rows in the same order, no filter, widths that still fit: a live
-        table (a running job's duration, a model's request rate) only changed some cells."""
-        if previous is None or self.filter_text:
-            return False
-        old_headers, old_rows = previous  # type: ignore[misc]
-        return (tuple(headers) == old_headers and [key for key, _ in rows] == [key for key, _ in old_rows]
-                and _widths(headers, rows) == self._column_widths)
-
-    def _update_in_place(self, previous: object, rows: list[tuple[str, Sequence[Cell]]]) -> None:
-        """Rewrite only the cells that changed; the table keeps its cursor and scroll."""
-        _, old_rows = previous  # type: ignore[misc]
-        table = self.table
-        columns = list(table.columns)
-        for (key, cells), (_, old_cells) in zip(rows, old_rows):
-            for column, cell, old in zip(columns, cells, old_cells):
-                if _cell_key(cell) != old:
-                    table.update_cell(key, column, plain(cell))
-        self._all_rows = rows
-
     def _show(self) -> None:
-        table = self.table
-        selected = self.selected_key
         needle = self.filter_text.casefold()
-        table.clear(columns=True)
-        self._column_widths = _widths(self._headers, self._all_rows)
-        for label, width in zip(self._headers, self._column_widths):
-            table.add_column(plain(label), width=width)
-        for key, cells in self._all_rows:
-            if not needle or any(needle in str(cell).casefold() for cell in cells):
-                table.add_row(*map(plain, cells), key=key)
-        if selected is not None and selected in table.rows:
-            table.move_cursor(row=table.get_row_index(selected), animate=False)
-        self._announce()
+        rows = [(key, cells) for key, cells in self._all_rows
+                if not needle or any(needle in str(cell).casefold() for cell in cells)]
+        self.table.set_rows(self._headers, self._widths, rows)
 
-    def _announce(self) -> None:
-        key = self.selected_key
-        if key != self._announced:
-            self._announced = key
-            self.post_message(self.Highlighted(self, key))
-
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(Table.RowHighlighted)
+    def _row_highlighted(self, event: Table.RowHighlighted) -> None:
         event.stop()
-        self._announce()
+        self.post_message(self.Highlighted(self, event.key))
+
+    @on(Table.RowSelected)
+    def _row_selected(self, event: Table.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.Selected(self, event.key))
 
     @property
     def selected_key(self) -> str | None:
         """The key of the row under the cursor, or None when the table is empty."""
-        table = self.table
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.table.selected_key
 
     @property
     def shown_keys(self) -> list[str]:
         """Keys of the rows that pass the filter, in order."""
-        return [str(row.key.value) for row in self.table.ordered_rows]
+        return self.table.shown_keys
 
     def action_open_filter(self) -> None:
         line = self.query_one(FilterLine)
