@@ -148,7 +148,9 @@ def test_the_lifecycle_on_data_we_did_not_write(case: Case, tmp_path: Path) -> N
                               env=pb.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_for(lambda: _healthy(port), what="the server to answer /health", timeout=60)
-        features = [c for c in holdout.columns if c != case.target]
+        signature = httpx.get(f"http://127.0.0.1:{port}/metadata", timeout=30).json()["signature"]
+        features = [f["name"] for f in signature]  # a client sends what the model takes, no more
+        assert case.target not in features and set(features) <= set(holdout.columns)
         records = json.loads(holdout[features].head(5).to_json(orient="records"))
         response = httpx.post(f"http://127.0.0.1:{port}/predict", json={"records": records}, timeout=30)
         assert response.status_code == 200, response.text
