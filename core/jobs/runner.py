@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from core.store.clock import default_clock
+from core.store.config import at_least
 from core.store.database import Store
 from core.store.errors import NotFound, PitboardError
 
@@ -50,6 +51,9 @@ JOB_KINDS: dict[str, str] = {
 }
 
 DEFAULTS = {"heartbeat_seconds": 2.0, "stale_after_seconds": 60.0}
+# A heartbeat of 0 would write the database in a tight loop; a job silent for less than a
+# few heartbeats is not dead.
+RANGES = {"heartbeat_seconds": at_least(0.1, 3600), "stale_after_seconds": at_least(1, 7 * 86_400)}
 ACTIVE = ("queued", "running")
 LOG_TAIL_BYTES = 4096
 
@@ -76,6 +80,7 @@ def start_job(store: Store, kind: str, args: dict[str, Any], *, title: str) -> i
     """Record a job and launch its detached worker; returns the job id at once."""
     if kind not in JOB_KINDS:
         raise PitboardError(f"job kind {kind!r} is unknown; valid: {', '.join(sorted(JOB_KINDS))}")
+    store.settings("jobs", DEFAULTS, RANGES)  # a bad [jobs] section fails here, not in the worker
     encoded = json.dumps(args, sort_keys=True)
     with store.transaction():
         job_id = int(store.conn.execute(
@@ -118,7 +123,7 @@ def pid_alive(pid: int, *, is_worker: bool = True) -> bool:
 
 def reap_dead_jobs(store: Store) -> list[int]:
     """Mark active jobs whose worker is gone as failed; returns their ids."""
-    stale_after = store.settings("jobs", DEFAULTS)["stale_after_seconds"]
+    stale_after = store.settings("jobs", DEFAULTS, RANGES)["stale_after_seconds"]
     here = socket.gethostname()
     reaped = []
     for row in store.rows("SELECT id FROM jobs WHERE state IN ('queued', 'running')"):
@@ -271,7 +276,7 @@ def run_job(store: Store, job_id: int) -> str:
     signal.signal(signal.SIGTERM, on_sigterm)
     stop = threading.Event()
     beat = threading.Thread(
-        target=_heartbeat, args=(store.path, job_id, store.settings("jobs", DEFAULTS)["heartbeat_seconds"], stop),
+        target=_heartbeat, args=(store.path, job_id, store.settings("jobs", DEFAULTS, RANGES)["heartbeat_seconds"], stop),
         daemon=True,
     )
     beat.start()

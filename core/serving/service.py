@@ -49,6 +49,7 @@ from core.serving.predict import CheckedInput, InvalidInput, Scorer, to_columns
 from core.serving.predictlog import FEATURE, META, OUTPUT, PredictionLog, parse_prediction_id
 from core.serving.service_errors import PREDICT_PATH, CountErrors
 from core.store.clock import Clock
+from core.store.config import Range, at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
 
@@ -58,6 +59,14 @@ DEFAULTS: dict[str, Any] = {
     "log_interval": 0.5,             # seconds between prediction-log flushes (the crash-loss bound)
     "log_max_rows": 5000,            # flush sooner once this many rows wait
     "follow_interval": 2.0,          # seconds between checks whether the alias moved
+}
+# Intervals have a floor: at 0 the log writer and the alias follower would spin a core.
+RANGES: dict[str, Range] = {
+    "max_batch_rows": at_least(1, 10_000_000),
+    "max_body_bytes": at_least(1, 2**31),
+    "log_interval": at_least(0.01, 3600),
+    "log_max_rows": at_least(1, 10_000_000),
+    "follow_interval": at_least(0.1, 86_400),
 }
 
 
@@ -113,7 +122,7 @@ class Service:
                  clock: Clock | None = None) -> None:
         self.db_path = Path(db_path)
         self.store = Store.open(self.db_path, clock=clock)  # `clock`: a simulation's virtual time, from the start
-        self.settings = self.store.settings("serving", DEFAULTS)
+        self.settings = self.store.settings("serving", DEFAULTS, RANGES)
         self.token = token
         self.ref = ref
         first = resolve(self.store, ref)

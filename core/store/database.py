@@ -20,14 +20,17 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.store.clock import Clock, default_clock
 from core.store.errors import PitboardError
+
+if TYPE_CHECKING:
+    from core.store.config import Range
 
 DEFAULT_DB = "pitboard.db"
 ENV_DB = "PITBOARD_DB"
@@ -279,10 +282,11 @@ class Store:
         """`pitboard.toml` beside the database file."""
         return self.path.parent / "pitboard.toml"
 
-    def settings(self, section: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        """The `[section]` of pitboard.toml merged over `defaults` (see core.store.config)."""
+    def settings(self, section: str, defaults: dict[str, Any], ranges: Mapping[str, Range] | None = None) -> dict[str, Any]:
+        """The `[section]` of pitboard.toml merged over `defaults`, numbers checked against
+        `ranges` (see core.store.config)."""
         from core.store.config import load_config, merge_section
 
         if self._config is None:
             self._config = load_config(self.config_path)
-        return merge_section(self._config, section, defaults, self.config_path)
+        return merge_section(self._config, section, defaults, self.config_path, ranges)
