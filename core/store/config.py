@@ -80,6 +80,10 @@ def load_config(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise PitboardError(f"{path}: invalid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise PitboardError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except RecursionError as exc:
+        raise PitboardError(f"{path}: invalid TOML (arrays or tables nested too deeply)") from exc
     except OSError as exc:
         raise PitboardError(f"{path}: cannot read ({exc.strerror})") from exc
 
