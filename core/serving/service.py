@@ -45,7 +45,7 @@ from pydantic import BaseModel, Field
 
 from core.registry.versions import ModelVersion, load_estimator, resolve, version_by_id
 from core.serving.batching import MicroBatcher
-from core.serving.predict import CheckedInput, InvalidInput, Scorer, to_columns
+from core.serving.predict import CheckedInput, InvalidInput, Scorer, shown, to_columns
 from core.serving.predictlog import FEATURE, META, OUTPUT, PredictionLog, parse_prediction_id
 from core.serving.service_errors import PREDICT_PATH, CountErrors
 from core.store.clock import Clock
@@ -246,6 +246,10 @@ class Service:
             if not isinstance(item, dict) or set(item) != {"id", "label"}:
                 errors.append({"loc": ["body", "labels", i], "msg": "must be an object with exactly 'id' and 'label'", "type": "value_error"})
                 continue
+            if not isinstance(item["id"], str):
+                errors.append({"loc": ["body", "labels", i, "id"], "msg": f"expected a prediction id such as '3-17', got {shown(item['id'])}",
+                               "type": "string_type"})
+                continue
             label = item["label"]
             problem = _label_problem(scorer, label)
             if problem:
@@ -293,10 +297,10 @@ class Service:
 def _label_problem(scorer: Scorer, label: Any) -> str | None:
     if scorer.task == "classification":
         if label not in scorer.classes or isinstance(label, bool) != any(isinstance(c, bool) for c in scorer.classes):
-            return f"{label!r} is not one of the model's classes {scorer.classes}"
+            return f"{shown(label)} is not one of the model's classes {scorer.classes}"
         return None
     if isinstance(label, bool) or not isinstance(label, (int, float)) or label != label:
-        return f"expected a number, got {label!r}"
+        return f"expected a number, got {shown(label)}"
     return None
 
 
@@ -369,7 +373,9 @@ def _parse_json(raw: bytes) -> Any:
 
     orjson first (several times faster); what it refuses goes through the standard
     library, which also accepts the NaN and Infinity literals Python clients write, as
-    the service always has (a NaN then meets the signature's null check).
+    the service always has (a NaN then meets the signature's null check). Nesting is
+    bounded by both parsers (orjson refuses more than 1,024 levels, the standard library
+    raises RecursionError near 1,000): too deep is malformed, never a 500.
     """
     try:
         return orjson.loads(raw)
@@ -377,6 +383,8 @@ def _parse_json(raw: bytes) -> Any:
         pass
     try:
         return json.loads(raw)
+    except RecursionError as exc:
+        raise InvalidInput([{"loc": ["body"], "msg": "malformed JSON: nested too deeply", "type": "json_invalid"}]) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput([{"loc": ["body"], "msg": f"malformed JSON: {exc}", "type": "json_invalid"}]) from exc
 
