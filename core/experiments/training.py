@@ -313,6 +313,7 @@ def evaluate(spec: Spec, prepared: Prepared, configs: list[tuple[Candidate, dict
     from joblib import Parallel, delayed, parallel_config
 
     from core.experiments.pipeline_builder import build_pipeline
+    from core.jobs.orphans import exit_with_parent
 
     k = len(prepared.folds)
     scorer = scorer_for(spec.primary_metric, spec.task, prepared.classes)
@@ -324,7 +325,8 @@ def evaluate(spec: Spec, prepared: Prepared, configs: list[tuple[Candidate, dict
         tasks.append(delayed(fit_final)(pipeline, prepared.X_train, prepared.y_train, prepared.X_hold, prepared.y_hold,
                                         spec.task, scorer, spec.seed, settings, prepared.classes))
     total = len(tasks)
-    with parallel_config(backend="dask") if on_dask else ExitStack():
+    # Local fits run in loky processes that exit if this process dies (core.jobs.orphans).
+    with parallel_config(backend="dask") if on_dask else parallel_config(backend="loky", initializer=exit_with_parent):
         results = Parallel(n_jobs=-1 if on_dask else settings["n_jobs"], return_as="generator")(tasks)
         pending: list[dict[str, Any]] = []
         for done, result in enumerate(results, start=1):

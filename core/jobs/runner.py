@@ -10,6 +10,8 @@ The worker records its state, a progress fraction and message, a heartbeat and t
 of its log. A job whose worker is gone without finishing (SIGKILL, a crash, a reboot) is
 reported as failed by whoever looks next: on the worker's own host when its pid is no
 longer a live worker, elsewhere when its heartbeat is older than `stale_after_seconds`.
+On the worker's host, what the worker left running in its process group is killed then
+(`core.jobs.orphans`).
 Cancelling sets a flag the job polls between units of work and sends SIGTERM.
 
 Times: a job is a real process, so its own times (created, started, heartbeat, ended)
@@ -38,6 +40,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from core.jobs.orphans import JOB_ENV, job_token, kill_leftovers
 from core.store.clock import default_clock
 from core.store.config import at_least
 from core.store.database import Store
@@ -95,6 +98,7 @@ def start_job(store: Store, kind: str, args: dict[str, Any], *, title: str) -> i
         process = subprocess.Popen(
             [sys.executable, "-m", "core.jobs.worker", str(store.path.resolve()), str(job_id)],
             stdin=devnull, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, JOB_ENV: job_token(store.path, job_id)},
         )
     with store.transaction():
         store.conn.execute("UPDATE jobs SET pid = ? WHERE id = ? AND pid IS NULL", (process.pid, job_id))
@@ -125,7 +129,7 @@ def reap_dead_jobs(store: Store) -> list[int]:
     """Mark active jobs whose worker is gone as failed; returns their ids."""
     stale_after = store.settings("jobs", DEFAULTS, RANGES)["stale_after_seconds"]
     here = socket.gethostname()
-    reaped = []
+    reaped, leftovers = [], []
     for row in store.rows("SELECT id FROM jobs WHERE state IN ('queued', 'running')"):
         with store.transaction():  # re-read under the write lock: the worker may just have finished
             job = store.row("SELECT * FROM jobs WHERE id = ?", (row["id"],))
@@ -137,6 +141,8 @@ def reap_dead_jobs(store: Store) -> list[int]:
                 # the parent's): only a running job's pid must be a pitboard worker.
                 dead = not pid_alive(job["pid"], is_worker=job["state"] == "running")
                 why = f"worker process {job['pid']} is gone (killed or crashed)"
+                if dead:
+                    leftovers.append((job["pid"], job["id"]))
             else:
                 last = job["heartbeat"] or job["created_at"]
                 dead = now - last > stale_after
@@ -148,6 +154,8 @@ def reap_dead_jobs(store: Store) -> list[int]:
                 )
                 store.audit("job.fail", f"job {job['id']}", {"error": why})
                 reaped.append(job["id"])
+    for group, job_id in leftovers:
+        kill_leftovers(group, job_token(store.path, job_id))
     return reaped
 
 
