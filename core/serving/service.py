@@ -45,6 +45,7 @@ from pydantic import BaseModel, Field
 
 from core.registry.versions import ModelVersion, load_estimator, resolve, version_by_id
 from core.serving.batching import MicroBatcher
+from core.serving.internal_errors import InternalErrors, route_error
 from core.serving.predict import CheckedInput, InvalidInput, Scorer, shown, to_columns
 from core.serving.predictlog import FEATURE, META, OUTPUT, PredictionLog, parse_prediction_id
 from core.serving.service_errors import PREDICT_PATH, CountErrors
@@ -430,7 +431,7 @@ class PredictEndpoint:
     service's CPU; with scoring made cheap (`core.serving.fastpath`), more than the work itself. This endpoint does what the route did --
     bearer token (401), body read (under `BodyLimit`'s 413), JSON parse, per-field 422s,
     scoring through the micro-batcher, logging -- in a few awaits. An exception escapes
-    to the server, which answers 500 (and `CountErrors` counts it), as it did before.
+    to `InternalErrors`, which answers 500 with a request id (and `CountErrors` counts it).
     """
 
     def __init__(self, service: Service) -> None:
@@ -534,9 +535,12 @@ def create_app(service: Service) -> Any:
 
     limit = int(service.settings["max_body_bytes"])
     app.add_middleware(BodyLimit, limit=limit)
+    prefix = str(service.deployment_id)
+    app.add_exception_handler(Exception, route_error(prefix))
     _document_predict(app)
     # CountErrors outermost on /predict, so it sees the 413s of the body limit too.
-    return _Lanes(app, CountErrors(BodyLimit(PredictEndpoint(service), limit), record=service.record_error))
+    lanes = _Lanes(app, CountErrors(BodyLimit(PredictEndpoint(service), limit), record=service.record_error))
+    return InternalErrors(lanes, prefix)
 
 
 def bind(host: str, port: int) -> socket.socket:
