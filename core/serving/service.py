@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "log_interval": 0.5,             # seconds between prediction-log flushes (the crash-loss bound)
     "log_max_rows": 5000,            # flush sooner once this many rows wait
     "follow_interval": 2.0,          # seconds between checks whether the alias moved
+    "header_timeout": 10.0,          # seconds a client may take to send a request's headers
+    "keep_alive_timeout": 5.0,       # seconds an idle keep-alive connection stays open
 }
 # Intervals have a floor: at 0 the log writer and the alias follower would spin a core.
 RANGES: dict[str, Range] = {
@@ -68,6 +70,8 @@ RANGES: dict[str, Range] = {
     "log_interval": at_least(0.01, 3600),
     "log_max_rows": at_least(1, 10_000_000),
     "follow_interval": at_least(0.1, 86_400),
+    "header_timeout": at_least(0.1, 3600),
+    "keep_alive_timeout": at_least(0.1, 3600),
 }
 
 
@@ -561,15 +565,19 @@ def serve(db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 8000,
     """Run the service until SIGTERM/SIGINT; the log is flushed before returning."""
     import uvicorn
 
+    from core.serving.slow_clients import with_header_timeout
+
     sock = bind(host, port)
     port = sock.getsockname()[1]
     service = Service(db_path, ref, host=host, port=port, token=token)
     version = service.live.version
     print(f"serving {ref} ({version.ref}) on http://{host}:{port} as deployment {service.deployment_id}", flush=True)
-    # loop/http "auto" pick uvloop and httptools (dependencies of pitboard, where the
-    # platform has them): measured at about twice the requests/s of asyncio and h11.
+    # loop "auto" picks uvloop (a dependency of pitboard where the platform has it), and
+    # httptools parses HTTP: measured at about twice the requests/s of asyncio and h11.
+    # The protocol is uvicorn's httptools one with a deadline on request headers (slow clients).
     config = uvicorn.Config(create_app(service), log_level="warning", lifespan="on", timeout_graceful_shutdown=30,
-                            loop="auto", http="auto")
+                            loop="auto", http=with_header_timeout(float(service.settings["header_timeout"])),
+                            timeout_keep_alive=float(service.settings["keep_alive_timeout"]))
     # uvicorn handles SIGTERM/SIGINT during run() (graceful shutdown, then our lifespan
     # flushes the log) and re-raises the signal afterwards to the previous handler; a no-op
     # handler there lets the process finish closing and exit 0, as service managers expect.

@@ -27,6 +27,8 @@ OUT_OF_RANGE = [
     ("serving", "follow_interval", "0.0", "must be between 0.1 and 86400"),
     ("serving", "log_interval", "nan", "must be a finite number"),
     ("serving", "follow_interval", "inf", "must be a finite number"),
+    ("serving", "header_timeout", "0.0", "must be between 0.1 and 3600"),
+    ("serving", "keep_alive_timeout", "7200.0", "must be between 0.1 and 3600"),
     ("serving", "max_batch_rows", "0", "must be between 1 and 10000000"),
     ("serving", "max_body_bytes", "-1", "must be between 1 and 2147483648"),
     ("serving", "log_max_rows", "2.5", "must be a whole number"),
