@@ -35,10 +35,11 @@ def _readme_config() -> str:
 @pytest.mark.parametrize("section", sorted(SECTIONS))
 def test_readme_configuration_shows_every_key_with_its_real_default(section: str, tmp_path: Path) -> None:
     shown = tomllib.loads(_readme_config())[section]
-    defaults = importlib.import_module(SECTIONS[section]).DEFAULTS
+    module = importlib.import_module(SECTIONS[section])
+    defaults = module.DEFAULTS
     (tmp_path / "pitboard.toml").write_text(_readme_config(), encoding="utf-8")
     with Store.open(tmp_path / "pitboard.db") as store:
-        store.settings(section, defaults)  # raises on any unknown key or wrong type
+        store.settings(section, defaults, getattr(module, "RANGES", None))  # raises on an unknown key, wrong type or range
     for key, value in defaults.items():
         if isinstance(value, dict) and key not in shown:
             continue  # sub-tables such as [validation.severity] are described in a comment

@@ -14,6 +14,9 @@ is (cycles already in the oldest generation) is a bounded loss, once per burst o
 
 Once the first screen is up, a thread worker imports what the other panes' workers will
 need (`PRELOAD`), so the first visit of a pane does not wait for its modules to load.
+
+Errors: what a worker did not expect is a notification naming a crash log, and the app
+keeps running (`tui.errors`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from textual.widgets import ContentSwitcher, DataTable
 from core.store.clock import Clock, default_clock
 from core.store.database import Store
 from tui.commands import PaneActionCommands, PaneCommands
+from tui.errors import ReportsWorkerErrors
 from tui.keys import DEFAULTS, bind, keymap
 from tui.panes import check_pane, pane_classes
 from tui.panes.base import Pane
@@ -47,7 +51,7 @@ PRELOAD = ("pandas", "plotext", "core.data.datasets", "core.data.validation", "c
 """Modules the panes import in their workers, loaded in the background after the first screen."""
 
 
-class PitboardApp(App[None]):
+class PitboardApp(ReportsWorkerErrors, App[None]):
     """The control center on one database."""
 
     CSS_PATH = "app.tcss"
@@ -128,7 +132,7 @@ class PitboardApp(App[None]):
             gc.collect(1)
             gc.freeze()
 
-    @work(thread=True, exclusive=True, group="preload")
+    @work(thread=True, exclusive=True, group="preload", exit_on_error=False)
     def preload(self) -> None:
         """Import the panes' engine modules off the UI thread (see the module docstring)."""
         import importlib
@@ -136,7 +140,7 @@ class PitboardApp(App[None]):
         for name in PRELOAD:
             importlib.import_module(name)
 
-    @work(thread=True, exclusive=True, group="status")
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def poll_status(self) -> None:
         with Store.open(self.db_path, clock=self.clock) as store:
             text = read_status(store)

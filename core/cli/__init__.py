@@ -15,12 +15,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import traceback
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
 import click
 
+from core.cli._crash import internal_error
 from core.store.database import DEFAULT_DB, ENV_DB, Store
 from core.store.errors import PitboardError
 
@@ -54,7 +56,7 @@ class Context:
 
 
 class PitboardGroup(click.Group):
-    """A group that discovers its commands and turns `PitboardError` into one clean line."""
+    """A group that discovers its commands and turns every error into one clean line."""
 
     def _discovered(self) -> dict[str, click.Command]:
         found: dict[str, click.Command] = {}
@@ -73,12 +75,33 @@ class PitboardGroup(click.Group):
         return self._discovered().get(name)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        """Run the command; a PitboardError is its one line (exit 2, 1 for CheckFailed), and
+        any other exception one line naming the command and a crash log (exit 1, see `_crash`)."""
         try:
             return super().invoke(ctx)
         except PitboardError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from exc
+            raise _one_line(str(exc), exc.exit_code) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            raise _one_line(internal_error(exc, _command_of(exc, ctx)), 1) from exc
+
+
+def _one_line(message: str, exit_code: int) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = exit_code
+    return error
+
+
+def _command_of(exc: BaseException, ctx: click.Context) -> str:
+    """The command that raised `exc` (`runs list`): the innermost click context on its traceback."""
+    found = ctx
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        inner = frame.f_locals.get("ctx")
+        if isinstance(inner, click.Context):
+            found = inner
+    path = found.command_path.split(" ", 1)
+    return path[1] if len(path) > 1 else found.command_path
 
 
 @click.group(cls=PitboardGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -37,8 +37,7 @@ def gc(obj, as_json: bool) -> None:
     for entry in CLEANUPS:
         module, _, name = entry.partition(":")
         report.update(getattr(importlib.import_module(module), name)(store))
-    store.conn.execute("VACUUM")
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.vacuum()
     after = database_bytes(store.path)
     report.update(bytes_before=before, bytes_after=after, bytes_reclaimed=max(0, before - after))
     if as_json:

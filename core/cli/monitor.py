@@ -87,6 +87,7 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
 def status(ctx, obj, model: str, as_json: bool) -> None:
     """The state of MODEL, as a monitoring plugin: exits 0 ok, 1 warning, 2 alert (critical),
     3 unknown (no windows yet, unknown model, unreadable database or settings)."""
+    from core.cli._crash import internal_error
     from core.monitoring.alerts import EXIT_CODES
     from core.monitoring.status import status as model_status
 
@@ -94,6 +95,9 @@ def status(ctx, obj, model: str, as_json: bool) -> None:
         found = model_status(obj.store, model)
     except PitboardError as error:  # whatever stops us from knowing is UNKNOWN, never a false alert
         click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_CODES["unknown"])
+    except Exception as error:  # a fault of pitboard itself: still UNKNOWN to cron, with a crash log
+        click.echo(f"Error: {internal_error(error, 'monitor status')}", err=True)
         ctx.exit(EXIT_CODES["unknown"])
     if as_json:
         emit(found, True)

@@ -21,8 +21,10 @@ def serve(obj, model_ref: str, host: str, port: int, token: str | None) -> None:
     is logged in the database; SIGTERM or Ctrl-C stop gracefully, flushing the log.
     """
     from core.serving.offline import is_bundle_path
+    from core.serving.service import DEFAULTS, RANGES
     from core.serving.service import serve as run_service
 
+    obj.store.settings("serving", DEFAULTS, RANGES)  # a bad [serving] section fails before a bundle is imported
     if is_bundle_path(model_ref):
         from pathlib import Path
 

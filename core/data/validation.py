@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.data.datasets import DatasetVersion, columns, load_frame, version_by_id
+from core.store.config import SHARE, Range, at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
 
@@ -75,6 +76,13 @@ DEFAULTS: dict[str, Any] = {
         "out_of_range": "warning",
         "distribution_shift": "error",
     },
+}
+
+RANGES: dict[str, Range] = {
+    "max_missing_rate": SHARE, "missing_rate_jump": SHARE, "out_of_range_share": SHARE,
+    "max_duplicate_share": SHARE, "min_class_share": SHARE, "leakage_score": SHARE,
+    "psi_warning": at_least(0), "psi_error": at_least(0),
+    "psi_bins": at_least(2, 1000),
 }
 
 _CATEGORY_KINDS = ("categorical", "boolean")
@@ -131,7 +139,7 @@ class ValidationReport:
 
 def settings(store: Store) -> dict[str, Any]:
     """The `[validation]` settings, with every severity checked."""
-    config = store.settings("validation", DEFAULTS)
+    config = store.settings("validation", DEFAULTS, RANGES)
     for check, severity in config["severity"].items():
         if severity not in SEVERITIES:
             raise PitboardError(

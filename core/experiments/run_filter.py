@@ -11,6 +11,12 @@ pasted into SQL. A syntax error names the position and shows it with a caret.
 Semantics follow MLflow: a comparison on a metric, param or tag only matches runs that
 have that key; metrics compare as numbers, params and tags as strings (quote them);
 LIKE is case-sensitive, ILIKE is not. `and` binds tighter than `or`.
+
+Size is bounded (`MAX_DEPTH`, `MAX_COMPARISONS`, `MAX_VALUES`): the parser recurses once
+per parenthesis, SQLite's parser overflows its stack on about 27 nested groups and its
+expression tree on about 1,000 terms, and a query binds at most 32,766 values. A filter
+past a bound is a syntax error at the token that crosses it, so neither Python's nor
+SQLite's limits are ever reached, whatever is typed or pasted.
 """
 
 from __future__ import annotations
@@ -51,6 +57,11 @@ ATTRIBUTES: dict[str, tuple[str, str]] = {
     "duration": ("runs.duration", "number"),
 }
 
+MAX_DEPTH = 10  # parentheses inside parentheses
+MAX_COMPARISONS = 200
+MAX_VALUES = 10_000  # values in IN lists, all together
+ECHO_CHARS = 60  # of the filter shown on each side of an error's position
+
 NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 KEYWORDS = ("AND", "OR", "LIKE", "ILIKE", "IN", "NOT")
@@ -85,7 +96,11 @@ class Condition:
 
 
 def _error(text: str, pos: int, message: str) -> PitboardError:
-    return PitboardError(f"filter: {message} at position {pos + 1}\n  {text}\n  {' ' * pos}^")
+    start = max(0, min(pos - ECHO_CHARS, len(text) - 2 * ECHO_CHARS))
+    shown = text[start:start + 2 * ECHO_CHARS]
+    before, after = ("..." if start else ""), ("..." if start + 2 * ECHO_CHARS < len(text) else "")
+    caret = len(before) + pos - start
+    return PitboardError(f"filter: {message} at position {pos + 1}\n  {before}{shown}{after}\n  {' ' * caret}^")
 
 
 def tokenize(text: str) -> list[Token]:
@@ -129,6 +144,9 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0
+        self.comparisons = 0
+        self.values = 0
 
     @property
     def current(self) -> Token:
@@ -178,8 +196,12 @@ class _Parser:
 
     def primary(self) -> tuple[str, list[Any]]:
         if self.current.kind == "punct" and self.current.value == "(":
+            if self.depth == MAX_DEPTH:
+                raise _error(self.text, self.current.pos, f"parentheses nested deeper than {MAX_DEPTH}")
             self.advance()
+            self.depth += 1
             inner = self.disjunction()
+            self.depth -= 1
             if not (self.current.kind == "punct" and self.current.value == ")"):
                 raise self.fail("expected ')'")
             self.advance()
@@ -190,6 +212,9 @@ class _Parser:
         token = self.current
         if token.kind != "ident":
             raise self.fail("expected a key such as metrics.roc_auc or params.classifier")
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise _error(self.text, token.pos, f"more than {MAX_COMPARISONS} comparisons")
         self.advance()
         entity, key = split_key(self.text, token)
         if entity == "attribute":
@@ -250,7 +275,10 @@ class _Parser:
         values = [self.value(kind, name)]
         while self.current.kind == "punct" and self.current.value == ",":
             self.advance()
+            if self.values + len(values) == MAX_VALUES:
+                raise _error(self.text, self.current.pos, f"more than {MAX_VALUES} values in IN lists")
             values.append(self.value(kind, name))
+        self.values += len(values)
         if not (self.current.kind == "punct" and self.current.value == ")"):
             raise self.fail("expected ',' or ')' in the list of values")
         self.advance()

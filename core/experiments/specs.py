@@ -195,6 +195,8 @@ def parse_spec(text: str, source: str = "spec.toml") -> Spec:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PitboardError(f"{source}: not valid TOML ({exc})") from exc
+    except RecursionError as exc:  # tomllib recurses per level of nesting, a few hundred levels at most
+        raise PitboardError(f"{source}: not valid TOML (arrays or tables nested too deeply)") from exc
     return _Parser(source).spec(doc, text)
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from core.experiments.runs import Run, RunRecord, ensure_experiment, get_run, record_run
 from core.experiments.specs import LOWER_IS_BETTER, Candidate, Spec, parse_spec
+from core.store.config import Range, above, at_least
 from core.store.database import Store
 from core.store.errors import CheckFailed, PitboardError
 
@@ -39,6 +40,13 @@ DEFAULTS = {
     "importance_max_rows": 1000,  # permutation importance: holdout rows used at most
     "curve_points": 101,  # ROC, precision-recall and boosting curves: points kept at most
     "cluster_timeout_seconds": 10.0,  # --cluster: how long to wait for the Dask scheduler
+}
+RANGES = {
+    "n_jobs": Range(-1, 1024, excluded=(0,)),  # joblib: -1 is every core, 0 means nothing
+    "importance_repeats": at_least(1, 1000),
+    "importance_max_rows": at_least(1, 10_000_000),
+    "curve_points": at_least(2, 100_000),
+    "cluster_timeout_seconds": above(0, 3600),
 }
 MAX_CLASSES = 50  # a numeric target with more distinct values than this is continuous
 Progress = Callable[[float, str], None]
@@ -313,6 +321,7 @@ def evaluate(spec: Spec, prepared: Prepared, configs: list[tuple[Candidate, dict
     from joblib import Parallel, delayed, parallel_config
 
     from core.experiments.pipeline_builder import build_pipeline
+    from core.jobs.orphans import exit_with_parent
 
     k = len(prepared.folds)
     scorer = scorer_for(spec.primary_metric, spec.task, prepared.classes)
@@ -324,7 +333,8 @@ def evaluate(spec: Spec, prepared: Prepared, configs: list[tuple[Candidate, dict
         tasks.append(delayed(fit_final)(pipeline, prepared.X_train, prepared.y_train, prepared.X_hold, prepared.y_hold,
                                         spec.task, scorer, spec.seed, settings, prepared.classes))
     total = len(tasks)
-    with parallel_config(backend="dask") if on_dask else ExitStack():
+    # Local fits run in loky processes that exit if this process dies (core.jobs.orphans).
+    with parallel_config(backend="dask") if on_dask else parallel_config(backend="loky", initializer=exit_with_parent):
         results = Parallel(n_jobs=-1 if on_dask else settings["n_jobs"], return_as="generator")(tasks)
         pending: list[dict[str, Any]] = []
         for done, result in enumerate(results, start=1):
@@ -394,7 +404,7 @@ def train_spec(store: Store, spec: Spec, *, progress: Progress | None = None, cl
     from core.data import datasets
     from core.experiments.provenance import environment, git_state
 
-    settings = store.settings("training", DEFAULTS)
+    settings = store.settings("training", DEFAULTS, RANGES)
     try:
         dv = datasets.resolve(store, spec.dataset)
     except PitboardError as exc:
@@ -487,7 +497,7 @@ def reproduce_run(store: Store, run_id: int, *, progress: Progress | None = None
         raise PitboardError(f"run {run_id}: status {run.status}; only finished runs can be reproduced")
     spec, prepared = _prepared_for(store, run)
     candidate = spec.candidates[run.candidate - 1]
-    settings = store.settings("training", DEFAULTS)
+    settings = store.settings("training", DEFAULTS, RANGES)
     (_, outcome), = evaluate(spec, prepared, [(candidate, run.config)], settings, progress=progress)
     if outcome.error:
         raise CheckFailed(f"run {run_id}: the reproduction failed: {outcome.error}")

@@ -10,6 +10,8 @@ The worker records its state, a progress fraction and message, a heartbeat and t
 of its log. A job whose worker is gone without finishing (SIGKILL, a crash, a reboot) is
 reported as failed by whoever looks next: on the worker's own host when its pid is no
 longer a live worker, elsewhere when its heartbeat is older than `stale_after_seconds`.
+On the worker's host, what the worker left running in its process group is killed then
+(`core.jobs.orphans`).
 Cancelling sets a flag the job polls between units of work and sends SIGTERM.
 
 Times: a job is a real process, so its own times (created, started, heartbeat, ended)
@@ -38,7 +40,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from core.jobs.orphans import JOB_ENV, job_token, kill_leftovers
 from core.store.clock import default_clock
+from core.store.config import at_least
 from core.store.database import Store
 from core.store.errors import NotFound, PitboardError
 
@@ -50,6 +54,9 @@ JOB_KINDS: dict[str, str] = {
 }
 
 DEFAULTS = {"heartbeat_seconds": 2.0, "stale_after_seconds": 60.0}
+# A heartbeat of 0 would write the database in a tight loop; a job silent for less than a
+# few heartbeats is not dead.
+RANGES = {"heartbeat_seconds": at_least(0.1, 3600), "stale_after_seconds": at_least(1, 7 * 86_400)}
 ACTIVE = ("queued", "running")
 LOG_TAIL_BYTES = 4096
 
@@ -76,6 +83,7 @@ def start_job(store: Store, kind: str, args: dict[str, Any], *, title: str) -> i
     """Record a job and launch its detached worker; returns the job id at once."""
     if kind not in JOB_KINDS:
         raise PitboardError(f"job kind {kind!r} is unknown; valid: {', '.join(sorted(JOB_KINDS))}")
+    store.settings("jobs", DEFAULTS, RANGES)  # a bad [jobs] section fails here, not in the worker
     encoded = json.dumps(args, sort_keys=True)
     with store.transaction():
         job_id = int(store.conn.execute(
@@ -90,6 +98,7 @@ def start_job(store: Store, kind: str, args: dict[str, Any], *, title: str) -> i
         process = subprocess.Popen(
             [sys.executable, "-m", "core.jobs.worker", str(store.path.resolve()), str(job_id)],
             stdin=devnull, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, JOB_ENV: job_token(store.path, job_id)},
         )
     with store.transaction():
         store.conn.execute("UPDATE jobs SET pid = ? WHERE id = ? AND pid IS NULL", (process.pid, job_id))
@@ -118,9 +127,9 @@ def pid_alive(pid: int, *, is_worker: bool = True) -> bool:
 
 def reap_dead_jobs(store: Store) -> list[int]:
     """Mark active jobs whose worker is gone as failed; returns their ids."""
-    stale_after = store.settings("jobs", DEFAULTS)["stale_after_seconds"]
+    stale_after = store.settings("jobs", DEFAULTS, RANGES)["stale_after_seconds"]
     here = socket.gethostname()
-    reaped = []
+    reaped, leftovers = [], []
     for row in store.rows("SELECT id FROM jobs WHERE state IN ('queued', 'running')"):
         with store.transaction():  # re-read under the write lock: the worker may just have finished
             job = store.row("SELECT * FROM jobs WHERE id = ?", (row["id"],))
@@ -132,6 +141,8 @@ def reap_dead_jobs(store: Store) -> list[int]:
                 # the parent's): only a running job's pid must be a pitboard worker.
                 dead = not pid_alive(job["pid"], is_worker=job["state"] == "running")
                 why = f"worker process {job['pid']} is gone (killed or crashed)"
+                if dead:
+                    leftovers.append((job["pid"], job["id"]))
             else:
                 last = job["heartbeat"] or job["created_at"]
                 dead = now - last > stale_after
@@ -143,6 +154,8 @@ def reap_dead_jobs(store: Store) -> list[int]:
                 )
                 store.audit("job.fail", f"job {job['id']}", {"error": why})
                 reaped.append(job["id"])
+    for group, job_id in leftovers:
+        kill_leftovers(group, job_token(store.path, job_id))
     return reaped
 
 
@@ -271,7 +284,7 @@ def run_job(store: Store, job_id: int) -> str:
     signal.signal(signal.SIGTERM, on_sigterm)
     stop = threading.Event()
     beat = threading.Thread(
-        target=_heartbeat, args=(store.path, job_id, store.settings("jobs", DEFAULTS)["heartbeat_seconds"], stop),
+        target=_heartbeat, args=(store.path, job_id, store.settings("jobs", DEFAULTS, RANGES)["heartbeat_seconds"], stop),
         daemon=True,
     )
     beat.start()

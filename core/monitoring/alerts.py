@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.monitoring.cbpe import ESTIMATED
+from core.store.config import SHARE, Range, above, at_least
 from core.store.database import Store, os_user
 from core.store.errors import NotFound, PitboardError
 from core.store.model_settings import model_settings
@@ -61,6 +62,14 @@ DEFAULTS: dict[str, Any] = {
     "min_requests": 20,
     "max_error_rate": 0.05,
     "max_error_rate_warning": 0.01,
+}
+RANGES: dict[str, Range] = {
+    "min_rows": at_least(0), "min_labelled": at_least(0), "min_requests": at_least(0),
+    "drift_share": SHARE, "drift_share_warning": SHARE, "max_error_rate": SHARE, "max_error_rate_warning": SHARE,
+    "top_k": at_least(0, 100_000), "top_k_drifted": at_least(0, 100_000),
+    "prediction_psi": at_least(0), "prediction_psi_warning": at_least(0),
+    "min_metric": at_least(0), "band_sigmas": at_least(0, 100),
+    "max_latency_p99_ms": above(0),
 }
 
 STATES = ("open", "acknowledged", "resolved")
@@ -434,7 +443,7 @@ def resolve(store: Store, alert_id: int, *, note: str = "") -> dict[str, Any]:
 
 def rules_for(store: Store, model: str) -> dict[str, Any]:
     """The alert thresholds of `model`: defaults, `[alerts]`, `[alerts.<model>]`."""
-    return model_settings(store, "alerts", model, DEFAULTS)
+    return model_settings(store, "alerts", model, DEFAULTS, RANGES)
 
 
 def decode_window(row: Any) -> dict[str, Any]:

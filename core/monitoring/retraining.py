@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from core.store.config import at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
 from core.store.model_settings import model_settings
@@ -48,22 +49,19 @@ DEFAULTS: dict[str, Any] = {
     "search": "champion",
     "cooldown_windows": 3,
 }
+RANGES = {"windows": at_least(1, 1000), "cooldown_windows": at_least(0, 100_000)}
 TRIGGERS = ("drift", "performance")
 CHALLENGER = "challenger"
 
 
 def policy_for(store: Store, model: str) -> dict[str, Any]:
     """The retraining policy of `model`, checked."""
-    policy = model_settings(store, "retraining", model, DEFAULTS)
+    policy = model_settings(store, "retraining", model, DEFAULTS, RANGES)
     unknown = [kind for kind in policy["retrain_on"] if kind not in TRIGGERS]
     if unknown:
         raise PitboardError(f"{store.config_path}: [retraining] retrain_on: unknown {unknown[0]!r}; valid: {', '.join(TRIGGERS)}")
     if policy["search"] not in ("champion", "spec"):
         raise PitboardError(f"{store.config_path}: [retraining] search = {policy['search']!r}; valid: champion, spec")
-    for key in ("windows", "cooldown_windows"):
-        if policy[key] < (1 if key == "windows" else 0):
-            raise PitboardError(f"{store.config_path}: [retraining] {key} = {policy[key]} must be at least"
-                                f" {1 if key == 'windows' else 0}")
     return policy
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.store.config import Range, at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
 from core.store.model_settings import model_settings
@@ -24,17 +25,22 @@ DEFAULTS: dict[str, Any] = {
     "label_days": 30.0,
     "band_chunk_rows": 250,
 }
+RANGES: dict[str, Range] = {
+    "window_rows": at_least(1, 100_000_000),
+    "grace_seconds": at_least(0, 7 * 86_400),
+    "retention_days": at_least(0, 36_500),
+    "label_days": at_least(0, 36_500),
+    "band_chunk_rows": at_least(1, 10_000_000),
+}
 TIME_WINDOW_SECONDS = {"hourly": 3600.0, "daily": 86400.0}
 WINDOW_KINDS = (*TIME_WINDOW_SECONDS, "rows")
 
 
 def monitoring_settings(store: Store, model: str) -> dict[str, Any]:
     """The monitoring settings of `model`, checked."""
-    settings = model_settings(store, "monitoring", model, DEFAULTS)
+    settings = model_settings(store, "monitoring", model, DEFAULTS, RANGES)
     if settings["window"] not in WINDOW_KINDS:
         raise PitboardError(
             f"{store.config_path}: [monitoring] window = {settings['window']!r}; valid: {', '.join(WINDOW_KINDS)}"
         )
-    if settings["window_rows"] < 1:
-        raise PitboardError(f"{store.config_path}: [monitoring] window_rows = {settings['window_rows']} must be at least 1")
     return settings

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from core.registry.versions import CHAMPION, ModelVersion, alias_holder, check_alias_name, load_estimator, move_alias, resolve
+from core.store.config import at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
 from core.store.model_settings import model_settings
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "min_improvement": 0.0,
     "require_validation": True,
 }
+RANGES = {"min_improvement": at_least(0)}
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class GateResult:
 
 def policy_for(store: Store, name: str) -> dict[str, Any]:
     """The gate policy of model `name`, checked: metric tables must map names to numbers."""
-    policy = model_settings(store, "models", name, DEFAULTS)
+    policy = model_settings(store, "models", name, DEFAULTS, RANGES)
     for key in ("min_metrics", "max_metrics"):
         table = policy[key] or {}
         if not isinstance(table, dict) or not all(

@@ -7,11 +7,16 @@ missing value is refused where the training data had none. All problems are coll
 first, so a client can fix a whole request at once. A category never seen in training
 is not an error in itself: it is answered the way the pipeline's encoder was told to
 (`handle_unknown`), and each occurrence is reported with the handling applied.
+
+A value at fault is quoted in its message through `shown`, which bounds its depth and
+length: a client may send a list nested a thousand deep or a string of megabytes where a
+number belongs, and its 422 must neither recurse past Python's limit nor echo it whole.
 """
 
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +36,15 @@ UNKNOWN_HANDLING = {
     "use_encoded_value": "encoded as the encoder's unknown_value",
     "passthrough": "passed to the model unchanged",
 }
+
+
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict, _QUOTE.maxstring, _QUOTE.maxlong, _QUOTE.maxother = 2, 4, 4, 60, 40, 60
+
+
+def shown(value: Any) -> str:
+    """`repr(value)` for a message, at most two levels deep and about 60 characters a part."""
+    return _QUOTE.repr(value)
 
 
 class InvalidInput(PitboardError):
@@ -223,18 +237,18 @@ def _check_feature(
             out[row] = np.nan if numeric else None
         elif feature.kind == BOOLEAN:
             if not isinstance(value, bool):
-                errors.append(_error(_loc(orientation, feature.name, row), f"expected true or false, got {value!r}", "bool_type"))
+                errors.append(_error(_loc(orientation, feature.name, row), f"expected true or false, got {shown(value)}", "bool_type"))
                 continue
             out[row] = float(value)
         elif numeric:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
-                errors.append(_error(_loc(orientation, feature.name, row), f"expected a finite number, got {value!r}", "float_type"))
+                errors.append(_error(_loc(orientation, feature.name, row), f"expected a finite number, got {shown(value)}", "float_type"))
                 continue
             out[row] = value
         else:
             if not (isinstance(value, str) or (feature.numeric_categories and isinstance(value, (int, float)) and not isinstance(value, bool))):
                 kind = "a number" if feature.numeric_categories else "a string category"
-                errors.append(_error(_loc(orientation, feature.name, row), f"expected {kind}, got {value!r}", "string_type"))
+                errors.append(_error(_loc(orientation, feature.name, row), f"expected {kind}, got {shown(value)}", "string_type"))
                 continue
             out[row] = value
             if feature.categories is not None and str(value) not in feature.categories:
@@ -263,7 +277,7 @@ def _unknown_category(
     if setting == "error":
         errors.append(_error(
             _loc(orientation, feature.name, row),
-            f"category {value!r} was never seen in training and this model's encoder refuses unknown categories (handle_unknown='error')",
+            f"category {shown(value)} was never seen in training and this model's encoder refuses unknown categories (handle_unknown='error')",
             "unknown_category",
         ))
         return

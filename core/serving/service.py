@@ -45,10 +45,12 @@ from pydantic import BaseModel, Field
 
 from core.registry.versions import ModelVersion, load_estimator, resolve, version_by_id
 from core.serving.batching import MicroBatcher
-from core.serving.predict import CheckedInput, InvalidInput, Scorer, to_columns
+from core.serving.internal_errors import InternalErrors, route_error
+from core.serving.predict import CheckedInput, InvalidInput, Scorer, shown, to_columns
 from core.serving.predictlog import FEATURE, META, OUTPUT, PredictionLog, parse_prediction_id
 from core.serving.service_errors import PREDICT_PATH, CountErrors
 from core.store.clock import Clock
+from core.store.config import Range, at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
 
@@ -58,6 +60,18 @@ DEFAULTS: dict[str, Any] = {
     "log_interval": 0.5,             # seconds between prediction-log flushes (the crash-loss bound)
     "log_max_rows": 5000,            # flush sooner once this many rows wait
     "follow_interval": 2.0,          # seconds between checks whether the alias moved
+    "header_timeout": 10.0,          # seconds a client may take to send a request's headers
+    "keep_alive_timeout": 5.0,       # seconds an idle keep-alive connection stays open
+}
+# Intervals have a floor: at 0 the log writer and the alias follower would spin a core.
+RANGES: dict[str, Range] = {
+    "max_batch_rows": at_least(1, 10_000_000),
+    "max_body_bytes": at_least(1, 2**31),
+    "log_interval": at_least(0.01, 3600),
+    "log_max_rows": at_least(1, 10_000_000),
+    "follow_interval": at_least(0.1, 86_400),
+    "header_timeout": at_least(0.1, 3600),
+    "keep_alive_timeout": at_least(0.1, 3600),
 }
 
 
@@ -113,7 +127,7 @@ class Service:
                  clock: Clock | None = None) -> None:
         self.db_path = Path(db_path)
         self.store = Store.open(self.db_path, clock=clock)  # `clock`: a simulation's virtual time, from the start
-        self.settings = self.store.settings("serving", DEFAULTS)
+        self.settings = self.store.settings("serving", DEFAULTS, RANGES)
         self.token = token
         self.ref = ref
         first = resolve(self.store, ref)
@@ -237,6 +251,10 @@ class Service:
             if not isinstance(item, dict) or set(item) != {"id", "label"}:
                 errors.append({"loc": ["body", "labels", i], "msg": "must be an object with exactly 'id' and 'label'", "type": "value_error"})
                 continue
+            if not isinstance(item["id"], str):
+                errors.append({"loc": ["body", "labels", i, "id"], "msg": f"expected a prediction id such as '3-17', got {shown(item['id'])}",
+                               "type": "string_type"})
+                continue
             label = item["label"]
             problem = _label_problem(scorer, label)
             if problem:
@@ -284,10 +302,10 @@ class Service:
 def _label_problem(scorer: Scorer, label: Any) -> str | None:
     if scorer.task == "classification":
         if label not in scorer.classes or isinstance(label, bool) != any(isinstance(c, bool) for c in scorer.classes):
-            return f"{label!r} is not one of the model's classes {scorer.classes}"
+            return f"{shown(label)} is not one of the model's classes {scorer.classes}"
         return None
     if isinstance(label, bool) or not isinstance(label, (int, float)) or label != label:
-        return f"expected a number, got {label!r}"
+        return f"expected a number, got {shown(label)}"
     return None
 
 
@@ -360,7 +378,9 @@ def _parse_json(raw: bytes) -> Any:
 
     orjson first (several times faster); what it refuses goes through the standard
     library, which also accepts the NaN and Infinity literals Python clients write, as
-    the service always has (a NaN then meets the signature's null check).
+    the service always has (a NaN then meets the signature's null check). Nesting is
+    bounded by both parsers (orjson refuses more than 1,024 levels, the standard library
+    raises RecursionError near 1,000): too deep is malformed, never a 500.
     """
     try:
         return orjson.loads(raw)
@@ -368,6 +388,8 @@ def _parse_json(raw: bytes) -> Any:
         pass
     try:
         return json.loads(raw)
+    except RecursionError as exc:
+        raise InvalidInput([{"loc": ["body"], "msg": "malformed JSON: nested too deeply", "type": "json_invalid"}]) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput([{"loc": ["body"], "msg": f"malformed JSON: {exc}", "type": "json_invalid"}]) from exc
 
@@ -413,7 +435,7 @@ class PredictEndpoint:
     service's CPU; with scoring made cheap (`core.serving.fastpath`), more than the work itself. This endpoint does what the route did --
     bearer token (401), body read (under `BodyLimit`'s 413), JSON parse, per-field 422s,
     scoring through the micro-batcher, logging -- in a few awaits. An exception escapes
-    to the server, which answers 500 (and `CountErrors` counts it), as it did before.
+    to `InternalErrors`, which answers 500 with a request id (and `CountErrors` counts it).
     """
 
     def __init__(self, service: Service) -> None:
@@ -517,9 +539,12 @@ def create_app(service: Service) -> Any:
 
     limit = int(service.settings["max_body_bytes"])
     app.add_middleware(BodyLimit, limit=limit)
+    prefix = str(service.deployment_id)
+    app.add_exception_handler(Exception, route_error(prefix))
     _document_predict(app)
     # CountErrors outermost on /predict, so it sees the 413s of the body limit too.
-    return _Lanes(app, CountErrors(BodyLimit(PredictEndpoint(service), limit), record=service.record_error))
+    lanes = _Lanes(app, CountErrors(BodyLimit(PredictEndpoint(service), limit), record=service.record_error))
+    return InternalErrors(lanes, prefix)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -540,15 +565,19 @@ def serve(db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 8000,
     """Run the service until SIGTERM/SIGINT; the log is flushed before returning."""
     import uvicorn
 
+    from core.serving.slow_clients import with_header_timeout
+
     sock = bind(host, port)
     port = sock.getsockname()[1]
     service = Service(db_path, ref, host=host, port=port, token=token)
     version = service.live.version
     print(f"serving {ref} ({version.ref}) on http://{host}:{port} as deployment {service.deployment_id}", flush=True)
-    # loop/http "auto" pick uvloop and httptools (dependencies of pitboard, where the
-    # platform has them): measured at about twice the requests/s of asyncio and h11.
+    # loop "auto" picks uvloop (a dependency of pitboard where the platform has it), and
+    # httptools parses HTTP: measured at about twice the requests/s of asyncio and h11.
+    # The protocol is uvicorn's httptools one with a deadline on request headers (slow clients).
     config = uvicorn.Config(create_app(service), log_level="warning", lifespan="on", timeout_graceful_shutdown=30,
-                            loop="auto", http="auto")
+                            loop="auto", http=with_header_timeout(float(service.settings["header_timeout"])),
+                            timeout_keep_alive=float(service.settings["keep_alive_timeout"]))
     # uvicorn handles SIGTERM/SIGINT during run() (graceful shutdown, then our lifespan
     # flushes the log) and re-raises the signal afterwards to the previous handler; a no-op
     # handler there lets the process finish closing and exit 0, as service managers expect.

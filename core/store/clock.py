@@ -8,10 +8,13 @@ snapshots byte-for-byte reproducible.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+
+from core.store.errors import PitboardError
 
 Clock = Callable[[], float]
 
@@ -44,9 +47,17 @@ def parse_time(text: str) -> float:
 
 
 def default_clock() -> Clock:
-    """The system clock, unless `PITBOARD_NOW` pins the time."""
+    """The system clock, unless `PITBOARD_NOW` pins the time (a PitboardError if it is no time)."""
     pinned = os.environ.get(ENV_NOW)
-    return fixed_clock(parse_time(pinned)) if pinned else system_clock
+    if not pinned:
+        return system_clock
+    try:
+        at = parse_time(pinned)
+    except (ValueError, OverflowError):
+        at = math.nan
+    if not math.isfinite(at):
+        raise PitboardError(f"${ENV_NOW}={pinned!r}: not a time; use epoch seconds or ISO 8601, or unset it")
+    return fixed_clock(at)
 
 
 def iso(ts: float | None) -> str:

@@ -10,6 +10,11 @@ transaction. `PRAGMA user_version` records how far a database has been migrated.
 
 Every change goes through `Store.transaction()`, and every user-visible action writes an
 `audit` row inside that same transaction, so the audit log never disagrees with the data.
+
+The file system can refuse: a database file the user may only read still answers every
+query, and the first write in a transaction fails; that write is rolled back and reported
+as one line naming the file (`read_only`), like a folder where SQLite cannot create the
+write-ahead log beside the database, which SQLite reports on the first read.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.store.clock import Clock, default_clock
 from core.store.errors import PitboardError
+
+if TYPE_CHECKING:
+    from core.store.config import Range
 
 DEFAULT_DB = "pitboard.db"
 ENV_DB = "PITBOARD_DB"
@@ -76,6 +84,24 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
+def read_only(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because the file, or its folder, cannot be written."""
+    return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY")
+
+
+def open_problem(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """What went wrong reading `path` at all, in words: not every DatabaseError is a bad file."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == "SQLITE_READONLY_DIRECTORY":
+        return (f"{path}: cannot open: SQLite must create {path.name}-wal and {path.name}-shm beside the database,"
+                f" and its folder {path.parent} is read-only; make the folder writable or copy the database elsewhere")
+    if name in ("SQLITE_NOTADB", ""):
+        return f"{path}: not a SQLite database ({exc})"
+    if name.startswith("SQLITE_CORRUPT"):
+        return f"{path}: the database file is damaged ({exc})"
+    return f"{path}: cannot read the database ({exc})"
+
+
 def os_user() -> str:
     """The operating-system user, for audit rows."""
     try:
@@ -105,6 +131,7 @@ class Store:
     def open(cls, path: str | os.PathLike[str] | None = None, *, clock: Clock | None = None) -> "Store":
         """Open (creating if needed) and migrate the database at `path`."""
         db_path = resolve_db_path(path)
+        clock = clock or default_clock()  # a PITBOARD_NOW that is no time fails before the file is touched
         if db_path.is_dir():
             raise PitboardError(f"{db_path}: is a directory, not a database file")
         if not db_path.parent.exists():
@@ -116,7 +143,7 @@ class Store:
         except sqlite3.Error as exc:
             raise PitboardError(f"{db_path}: cannot open database ({exc})") from exc
         conn.row_factory = sqlite3.Row
-        store = cls(conn, db_path, clock or default_clock())
+        store = cls(conn, db_path, clock)
         try:
             store._configure_and_migrate()
         except BaseException:
@@ -131,7 +158,7 @@ class Store:
             # newer pitboard, must be left exactly as it was.
             found = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise PitboardError(f"{self.path}: not a SQLite database ({exc})") from exc
+            raise PitboardError(open_problem(self.path, exc)) from exc
         known = len(migration_scripts())
         if found > known:
             raise PitboardError(
@@ -158,6 +185,9 @@ class Store:
                     try:
                         conn.execute(statement)
                     except sqlite3.Error as exc:
+                        if read_only(exc):
+                            raise PitboardError(f"{self.path}: the database is read-only and needs upgrading to schema"
+                                                f" {len(migration_scripts())}; open it once where it can be written") from exc
                         raise RuntimeError(f"migration {name} failed: {exc}") from exc
                 step = python_step(name)
                 if step is not None:
@@ -222,12 +252,32 @@ class Store:
         self._depth = 1
         try:
             yield self.conn
+        except sqlite3.OperationalError as exc:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            if read_only(exc):
+                raise self.read_only_error(exc) from exc
+            raise
         except BaseException:
             self._depth = 0
             self.conn.execute("ROLLBACK")
             raise
         self._depth = 0
         self.conn.execute("COMMIT")
+
+    def read_only_error(self, exc: sqlite3.Error) -> PitboardError:
+        """The one line for a write the file system refused (nothing was changed)."""
+        return PitboardError(f"{self.path}: the database is read-only ({exc}); nothing was changed")
+
+    def vacuum(self) -> None:
+        """Rebuild the file compactly and fold the write-ahead log into it (outside any transaction)."""
+        try:
+            self.conn.execute("VACUUM")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as exc:
+            if read_only(exc):
+                raise self.read_only_error(exc) from exc
+            raise
 
     def audit(self, action: str, obj: str, details: dict[str, Any] | None = None) -> int:
         """Record who did what to which object; must run inside `transaction()`."""
@@ -279,10 +329,11 @@ class Store:
         """`pitboard.toml` beside the database file."""
         return self.path.parent / "pitboard.toml"
 
-    def settings(self, section: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        """The `[section]` of pitboard.toml merged over `defaults` (see core.store.config)."""
+    def settings(self, section: str, defaults: dict[str, Any], ranges: Mapping[str, Range] | None = None) -> dict[str, Any]:
+        """The `[section]` of pitboard.toml merged over `defaults`, numbers checked against
+        `ranges` (see core.store.config)."""
         from core.store.config import load_config, merge_section
 
         if self._config is None:
             self._config = load_config(self.config_path)
-        return merge_section(self._config, section, defaults, self.config_path)
+        return merge_section(self._config, section, defaults, self.config_path, ranges)

@@ -37,3 +37,17 @@ def test_metrics_are_printed_primary_first():
     values = {"accuracy": 0.91, "precision": 0.8, "f1": 0.75}
     assert metrics_text(values, "f1") == "f1 0.750, accuracy 0.910, precision 0.800"
     assert metrics_text(values, None, "~") == "accuracy ~0.910, precision ~0.800, f1 ~0.750"
+
+
+def test_a_fault_of_pitboard_itself_is_unknown_with_a_crash_log(pitboard, monkeypatch, tmp_path: Path):
+    import core.monitoring.status
+
+    def broken(store, model):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(core.monitoring.status, "status", broken)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    result = pitboard("monitor", "status", "credit-risk")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: internal error in monitor status: ZeroDivisionError: division by zero; details in ")
+    assert len(list((tmp_path / "state" / "pitboard" / "crash").iterdir())) == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.store.clock import fixed_clock
+from core.store.config import SHARE
 from core.store.database import Store, migration_scripts, resolve_db_path, split_statements
 from core.store.errors import PitboardError
 
@@ -118,11 +119,12 @@ def test_db_path_resolution_prefers_flag_then_environment(monkeypatch: pytest.Mo
 def test_settings_merge_and_reject_unknown_keys(db_path: Path) -> None:
     (db_path.parent / "pitboard.toml").write_text('[validation]\nmissing_jump = 0.2\n[models.credit-risk]\nmin_auc = 0.7\n')
     with Store.open(db_path, clock=fixed_clock(T0)) as opened:
-        assert opened.settings("validation", {"missing_jump": 0.1, "dup": 0.0}) == {"missing_jump": 0.2, "dup": 0.0}
-        assert opened.settings("models.credit-risk", {"min_auc": 0.5}) == {"min_auc": 0.7}
-        assert opened.settings("absent", {"a": 1}) == {"a": 1}
+        share = {"missing_jump": SHARE, "dup": SHARE, "min_auc": SHARE, "a": SHARE, "other": SHARE}
+        assert opened.settings("validation", {"missing_jump": 0.1, "dup": 0.0}, share) == {"missing_jump": 0.2, "dup": 0.0}
+        assert opened.settings("models.credit-risk", {"min_auc": 0.5}, share) == {"min_auc": 0.7}
+        assert opened.settings("absent", {"a": 1}, share) == {"a": 1}
         with pytest.raises(PitboardError, match=r"unknown key 'missing_jump' in \[validation\]; valid keys: other"):
-            opened.settings("validation", {"other": 1})
+            opened.settings("validation", {"other": 1}, share)
         with pytest.raises(PitboardError, match=r"missing_jump = 0.2 should be str"):
             opened.settings("validation", {"missing_jump": "x"})
 

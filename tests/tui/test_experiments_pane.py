@@ -67,6 +67,23 @@ async def test_the_run_filter_uses_the_runs_list_syntax_and_shows_errors(runs_ap
         assert run_ids(app) == before  # the last good rows stay
 
 
+async def test_a_filter_nested_400_deep_is_an_error_in_the_note_and_the_app_runs_on(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot)
+        before = list(app.query_one("#runs", FilterTable).shown_keys)
+        await pilot.press("f")
+        app.screen.focused.value = "(" * 400 + "metrics.roc_auc > 0.5" + ")" * 400  # pasted
+        await pilot.press("enter")
+        await settle(pilot)
+        note = app.query_one("#runs-note")
+        assert str(note.content).startswith("filter: parentheses nested deeper than 10 at position 11\n")
+        assert note.has_class("error")
+        assert [n.message for n in app._notifications if n.severity == "error"] == []
+        assert list(app.query_one("#runs", FilterTable).shown_keys) == before
+        assert app.is_running
+
+
 async def test_enter_opens_a_classifier_run_with_roc_and_importance(runs_app):
     app = runs_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -24,6 +24,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from core.store.database import Store
 from core.store.errors import PitboardError
+from tui.errors import ReportsWorkerErrors
 from tui.widgets.table import FilterTable
 
 
@@ -36,7 +37,7 @@ class PaletteAction:
     run: Callable[[], object]
 
 
-class Pane(Vertical):
+class Pane(ReportsWorkerErrors, Vertical):
     """One of the five panes. Subclasses set the class attributes and override `reload`."""
 
     pane_id: ClassVar[str]

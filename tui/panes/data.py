@@ -94,7 +94,7 @@ class DataPane(Pane):
     def reload(self) -> None:
         self.load_versions()
 
-    @work(thread=True, exclusive=True, group="data-versions")
+    @work(thread=True, exclusive=True, group="data-versions", exit_on_error=False)
     def load_versions(self) -> None:
         from core.data import datasets
 
@@ -124,7 +124,7 @@ class DataPane(Pane):
         if key is not None and (self.detail is None or str(self.detail.version.id) != key):
             self.load_detail(int(key), 0)
 
-    @work(thread=True, exclusive=True, group="data-detail")
+    @work(thread=True, exclusive=True, group="data-detail", exit_on_error=False)
     def load_detail(self, version_id: int, offset: int) -> None:
         import tui.widgets.histogram  # noqa: F401  (plotext loads here, off the UI thread)
         from core.data import datasets
@@ -228,7 +228,7 @@ class DataPane(Pane):
             lambda chosen: chosen is not None and self.run_validation(current.id, int(chosen)),
         )
 
-    @work(thread=True, exclusive=True, group="data-validate")
+    @work(thread=True, exclusive=True, group="data-validate", exit_on_error=False)
     def run_validation(self, version_id: int, against_id: int) -> None:
         from core.data import datasets
         from core.data.validation import validate

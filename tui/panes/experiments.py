@@ -93,7 +93,7 @@ class ExperimentsPane(Pane):
     def reload(self) -> None:
         self.load_experiments()
 
-    @work(thread=True, exclusive=True, group="experiments")
+    @work(thread=True, exclusive=True, group="experiments", exit_on_error=False)
     def load_experiments(self) -> None:
         from core.experiments.runs import experiments
 
@@ -119,7 +119,7 @@ class ExperimentsPane(Pane):
         event.stop()
         self.load_runs(event.key, self.run_filter)
 
-    @work(thread=True, exclusive=True, group="experiments-runs")
+    @work(thread=True, exclusive=True, group="experiments-runs", exit_on_error=False)
     def load_runs(self, experiment: str | None, run_filter: str) -> None:
         from core.experiments.runs import list_runs
 
@@ -204,7 +204,7 @@ class ExperimentsPane(Pane):
 
         self.app.push_screen(TrainScreen(), lambda path: path is not None and self.start_training(path))
 
-    @work(thread=True, exclusive=True, group="experiments-train")
+    @work(thread=True, exclusive=True, group="experiments-train", exit_on_error=False)
     def start_training(self, path: str) -> None:
         from core.experiments.specs import load_spec
         from core.jobs.runner import start_job
@@ -242,7 +242,7 @@ class ExperimentsPane(Pane):
             lambda name: name is not None and self.run_register(run_id, name),
         )
 
-    @work(thread=True, exclusive=True, group="experiments-register")
+    @work(thread=True, exclusive=True, group="experiments-register", exit_on_error=False)
     def run_register(self, run_id: int, name: str) -> None:
         from core.monitoring.references import register
 

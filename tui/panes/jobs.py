@@ -98,7 +98,7 @@ class JobsPane(Pane):
     def reload(self) -> None:
         self.load_jobs(self.query_one("#jobs-table", FilterTable).selected_key)
 
-    @work(thread=True, exclusive=True, group="jobs")
+    @work(thread=True, exclusive=True, group="jobs", exit_on_error=False)
     def load_jobs(self, selected: str | None) -> None:
         from core.jobs.runner import get_job, list_jobs
 
@@ -157,7 +157,7 @@ class JobsPane(Pane):
             lambda yes: yes and self.cancel(job["id"]),
         )
 
-    @work(thread=True, group="jobs-cancel")
+    @work(thread=True, group="jobs-cancel", exit_on_error=False)
     def cancel(self, job_id: int) -> None:
         from core.jobs.runner import cancel_job
 

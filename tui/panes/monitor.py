@@ -178,7 +178,7 @@ class MonitorPane(Pane):
 
     # -- loading ---------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="monitor-view")
+    @work(thread=True, exclusive=True, group="monitor-view", exit_on_error=False)
     def reload(self) -> None:
         import tui.widgets.series  # noqa: F401  (plotext loads here, off the UI thread)
 
@@ -283,7 +283,7 @@ class MonitorPane(Pane):
         else:
             self.run_acknowledge(alert["id"])
 
-    @work(thread=True, exclusive=True, group="monitor-action")
+    @work(thread=True, exclusive=True, group="monitor-action", exit_on_error=False)
     def run_acknowledge(self, alert_id: int) -> None:
         from core.monitoring.alerts import acknowledge
 
@@ -305,7 +305,7 @@ class MonitorPane(Pane):
             lambda confirmed: confirmed and self.start_retrain(model, alert["id"] if alert else None),
         )
 
-    @work(thread=True, exclusive=True, group="monitor-action")
+    @work(thread=True, exclusive=True, group="monitor-action", exit_on_error=False)
     def start_retrain(self, model: str, alert_id: int | None) -> None:
         from core.jobs.runner import start_job
 

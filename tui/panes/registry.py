@@ -109,7 +109,7 @@ class RegistryPane(Pane):
     def reload(self) -> None:
         self.load_versions()
 
-    @work(thread=True, exclusive=True, group="registry-versions")
+    @work(thread=True, exclusive=True, group="registry-versions", exit_on_error=False)
     def load_versions(self) -> None:
         from core.registry import versions as registry
 
@@ -139,7 +139,7 @@ class RegistryPane(Pane):
         if key is not None and (force or self.detail is None or str(self.detail.version.id) != key):
             self.load_detail(int(key))
 
-    @work(thread=True, exclusive=True, group="registry-detail")
+    @work(thread=True, exclusive=True, group="registry-detail", exit_on_error=False)
     def load_detail(self, version_id: int) -> None:
         from core.registry import versions as registry
         from core.registry.modelcard import model_card
@@ -200,7 +200,7 @@ class RegistryPane(Pane):
         if mv is not None:
             self.evaluate_gates(mv.ref)
 
-    @work(thread=True, exclusive=True, group="registry-gates")
+    @work(thread=True, exclusive=True, group="registry-gates", exit_on_error=False)
     def evaluate_gates(self, ref: str) -> None:
         """The gates of every alias in PROMOTE_TO that `ref` does not hold yet, for the modal."""
         from core.monitoring.promotion import evaluate_gates
@@ -228,7 +228,7 @@ class RegistryPane(Pane):
 
         self.app.push_screen(PromoteScreen(ref, choices), lambda alias: alias is not None and self.run_promote(ref, alias))
 
-    @work(thread=True, exclusive=True, group="registry-action")
+    @work(thread=True, exclusive=True, group="registry-action", exit_on_error=False)
     def run_promote(self, ref: str, alias: str) -> None:
         from core.monitoring.promotion import promote
 
@@ -253,7 +253,7 @@ class RegistryPane(Pane):
             lambda confirmed: confirmed and self.run_rollback(mv.name),
         )
 
-    @work(thread=True, exclusive=True, group="registry-action")
+    @work(thread=True, exclusive=True, group="registry-action", exit_on_error=False)
     def run_rollback(self, name: str) -> None:
         from core.registry.versions import rollback
 
@@ -268,7 +268,7 @@ class RegistryPane(Pane):
         if mv is not None:
             self.start_bundle(mv.ref, str(bundle_path(self.app.db_path, mv)))
 
-    @work(thread=True, exclusive=True, group="registry-action")
+    @work(thread=True, exclusive=True, group="registry-action", exit_on_error=False)
     def start_bundle(self, ref: str, out: str) -> None:
         from core.jobs.runner import start_job
 
@@ -286,7 +286,7 @@ class RegistryPane(Pane):
             self.notify(f"Starting pitboard serve {mv.name}@{CHAMPION}…")
             self.start_serving(f"{mv.name}@{CHAMPION}")
 
-    @work(thread=True, exclusive=True, group="registry-serve")
+    @work(thread=True, exclusive=True, group="registry-serve", exit_on_error=False)
     def start_serving(self, ref: str) -> None:
         from tui.serve import start_service
 

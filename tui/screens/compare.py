@@ -17,6 +17,7 @@ from textual.widgets import Footer, Label, Static
 
 from core.cli._output import format_value
 from core.store.database import Store
+from tui.errors import ReportsWorkerErrors
 from tui.widgets.table import plain
 
 BAR_WIDTH = 20
@@ -67,7 +68,7 @@ def comparison_view(found: dict[str, Any]) -> Group:
     return Group(params, hidden, metrics)
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(ReportsWorkerErrors, Screen[None]):
     """Compare runs; `a` toggles identical params, `escape` goes back."""
 
     BINDINGS = [
@@ -94,7 +95,7 @@ class CompareScreen(Screen[None]):
         self.all_params = not self.all_params
         self.load()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         from core.experiments.runs import compare_runs
 

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Label, Static
 
 from core.cli._output import format_value
 from core.store.database import Store
+from tui.errors import ReportsWorkerErrors
 from tui.widgets.table import plain
 
 MAX_IMPORTANCE_BARS = 12
@@ -115,7 +116,7 @@ def summary_view(detail: RunDetail) -> Group:
     return Group(provenance_text(detail), metrics_table(detail.run))
 
 
-class RunDetailScreen(Screen[None]):
+class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
     """A run, opened from the Experiments pane; `escape` goes back."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
@@ -136,7 +137,7 @@ class RunDetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         import tui.widgets.run_plots  # noqa: F401  (plotext loads here, off the UI thread)
 
