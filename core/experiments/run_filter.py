@@ -97,7 +97,9 @@ class Condition:
 
 def _error(text: str, pos: int, message: str) -> PitboardError:
     start = max(0, min(pos - ECHO_CHARS, len(text) - 2 * ECHO_CHARS))
-    shown = text[start:start + 2 * ECHO_CHARS]
+    # Control characters are shown as "?": echoed raw, one could move the cursor or clear the
+    # terminal, or break the message's three lines; one column each keeps the caret in place.
+    shown = "".join(c if c.isprintable() else "?" for c in text[start:start + 2 * ECHO_CHARS])
     before, after = ("..." if start else ""), ("..." if start + 2 * ECHO_CHARS < len(text) else "")
     caret = len(before) + pos - start
     return PitboardError(f"filter: {message} at position {pos + 1}\n  {before}{shown}{after}\n  {' ' * caret}^")

@@ -98,3 +98,11 @@ def test_tokens_keep_positions() -> None:
     tokens = tokenize("metrics.a>=-1e-3")
     assert [(t.kind, t.pos) for t in tokens] == [("ident", 0), ("op", 9), ("number", 11), ("end", 16)]
     assert tokens[2].value == -0.001
+
+
+def test_control_characters_are_not_echoed_into_the_terminal() -> None:
+    with pytest.raises(PitboardError) as raised:
+        parse_filter("metrics.a > \x1b[2J\x85")
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 3 and "\x1b" not in str(raised.value) and lines[1] == "  metrics.a > ?[2J?"
+    assert lines[2] == "  " + " " * 12 + "^"
