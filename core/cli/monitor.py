@@ -73,6 +73,8 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
         click.echo(line + (f" ({'; '.join(extras)})" if extras else ""))
         if report.skipped:
             click.echo(f"skipped: {report.skipped}")
+        for note in report.notes:
+            click.echo(f"  note: {note}")
     for job in jobs:
         click.echo(f"retraining started as job {job} (pitboard jobs show {job})")
     if not reports:

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from core.monitoring.alerts import rules_for
 from core.monitoring.references import Reference, ensure_reference, scores_of
 from core.monitoring.settings import TIME_WINDOW_SECONDS, monitoring_settings
 from core.monitoring.status import write_window
@@ -73,6 +74,7 @@ class IngestReport:
     late_errors: int = 0  # failed requests flushed after their window closed
     relabelled: list[int] = field(default_factory=list)
     skipped: str = ""
+    notes: list[str] = field(default_factory=list)  # how the windows were formed, when not as configured
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "reduce": 0.0, "write": 0.0})
 
     def to_dict(self) -> dict[str, Any]:
@@ -621,15 +623,18 @@ def ingest_files(
     paths = expand_paths(patterns)
     settings = monitoring_settings(store, version.name)
     kind = settings["window"]
+    notes = []
     if kind in TIME_WINDOW_SECONDS and not time_column:
         kind = "rows"  # without a time column a file has no times of its own to bucket by
+        notes.append(f"no --time-column: windows of up to {settings['window_rows']} rows instead of {settings['window']}")
     reference = ensure_reference(store, version)
+    min_rows = rules_for(store, version.name)["min_rows"]
     model_bytes = get_blob(store, version.model_sha256)
     shas = {path: file_sha256(path) for path in paths}
     known = {r["sha256"]: r["ingested_at"] for r in store.rows(
         f"SELECT sha256, ingested_at FROM monitor_files WHERE sha256 IN ({', '.join('?' for _ in shas)})", list(shas.values()))}
     todo = [p for p in paths if shas[p] not in known]
-    report = IngestReport(", ".join(str(p) for p in paths))
+    report = IngestReport(", ".join(str(p) for p in paths), notes=notes)
     if len(todo) < len(paths):
         from core.store.clock import iso
 
@@ -673,6 +678,9 @@ def ingest_files(
             report.windows.append(window_id)
             report.raised(raised)
             report.future_rows += stats.future_rows
+            if stats.n_rows < min_rows:
+                report.notes.append(f"window {window_id}: {stats.n_rows} rows, fewer than [alerts] min_rows = {min_rows}:"
+                                    " drift and estimates are shown but not alerted on")
             if kept is not None:
                 store.conn.execute(
                     "INSERT INTO monitor_window_rows (window_id, dataset_version_id, label_column, rows) VALUES (?, ?, ?, ?)",
@@ -698,6 +706,8 @@ def _keep_labelled_rows(store: Store, version: Any, paths: list[Path], labels: s
 
     wanted = [*(f["name"] for f in version.info["signature"]), labels, *([time_column] if time_column else [])]
     frame = pd.concat([read_tabular(path)[wanted] for path in paths], ignore_index=True)
+    if time_column and pd.api.types.is_numeric_dtype(frame[time_column].dtype):  # epoch seconds, as _times reads them
+        frame[time_column] = pd.to_datetime(frame[time_column], unit="s")
     kept, _ = add_frame(store, f"{version.name}-labelled", frame, source=", ".join(str(p) for p in paths),
                         target=labels, time_column=time_column)
     return kept

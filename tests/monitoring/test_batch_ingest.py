@@ -147,3 +147,29 @@ def test_an_unreachable_cluster_is_one_clear_error(served, tmp_path):
     with pytest.raises(PitboardError, match="cannot reach the Dask scheduler"):
         ingest_files(store, REF, [str(PRODUCTION / "month_01.csv")], cluster="tcp://127.0.0.1:9")
     assert store.value("SELECT COUNT(*) FROM monitor_windows") == 0
+
+
+def test_a_batch_without_times_says_how_its_windows_were_formed(served, tmp_path, pitboard):
+    path = tmp_path / "small.csv"
+    month(1).head(150).to_csv(path, index=False)
+    done = pitboard("monitor", "ingest", REF, path, "--labels", "default")
+    assert done.exit_code == 0, done.stderr
+    assert "  note: no --time-column: windows of up to 1000 rows instead of daily" in done.stdout
+    assert "rows, fewer than [alerts] min_rows = 200: drift and estimates are shown but not alerted on" in done.stdout
+
+
+def test_labelled_batches_are_kept_as_a_dataset_version_each_window_can_read_back(served, tmp_path):
+    from core.data import datasets
+    from core.monitoring.labelled import labelled_windows
+
+    data = month(1).head(300)
+    path = tmp_path / "labelled.csv"
+    data.to_csv(path, index=False)
+    store = served.open()
+    report = ingest_files(store, REF, [str(path)], labels="default")
+    (window,) = labelled_windows(store, "credit-risk", 5)
+    assert window["id"] == report.windows[0] and window["label_column"] == "default"
+    kept = datasets.version_by_id(store, window["dataset_version_id"])
+    assert (kept.ref, kept.n_rows, kept.target) == ("credit-risk-labelled@1", 300, "default")
+    assert np.frombuffer(window["rows"], dtype=np.int64).tolist() == list(range(300))
+    assert datasets.load_frame(store, kept)["income"].tolist() == pytest.approx(data["income"].tolist(), nan_ok=True)
