@@ -31,6 +31,7 @@ QUICK: dict[str, list[str]] = {
     "monitor_ingest": ["--rows", "100000"],
     "tui_startup": ["--rows", "100000", "--runs", "3"],
     "tui_responsiveness": ["--rounds", "3", "--seconds", "5"],
+    "first_run": ["--cache", "fresh"],
 }
 
 

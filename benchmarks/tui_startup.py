@@ -22,21 +22,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
 import os
-import pty
 import select
 import statistics
-import struct
-import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.terminal import quit_and_drain, spawn_in_pty  # noqa: E402
 from core.store.clock import fixed_clock  # noqa: E402
 from core.store.database import Store  # noqa: E402
 
@@ -78,14 +74,10 @@ def build_database(path: Path, rows: int) -> None:
 
 def spawn_until(argv: list[str], marks: list[bytes], quit_key: bytes, cwd: Path) -> list[float]:
     """Seconds from spawning `argv` in an 80x24 pty until each mark appears in its output."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "PITBOARD_NOW": str(T0)}
     env.pop("NO_COLOR", None)
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, cwd=cwd, env=env,
-                               start_new_session=True)
-    os.close(follower)
+    leader, process = spawn_in_pty(argv, rows=24, columns=80, cwd=cwd, env=env)
     seen, found = b"", []
     try:
         while len(found) < len(marks):
@@ -95,14 +87,7 @@ def spawn_until(argv: list[str], marks: list[bytes], quit_key: bytes, cwd: Path)
             seen += os.read(leader, 65536)
             while len(found) < len(marks) and marks[len(found)] in seen:
                 found.append(time.perf_counter() - start)
-        os.write(leader, quit_key)
-        deadline = time.monotonic() + 20
-        while process.poll() is None and time.monotonic() < deadline:
-            if select.select([leader], [], [], 0.1)[0]:
-                try:
-                    os.read(leader, 65536)
-                except OSError:
-                    break
+        quit_and_drain(leader, process, quit_key)
         process.wait(timeout=20)
     finally:
         if process.poll() is None:

@@ -2,7 +2,8 @@
 
 The first call of a numba kernel compiles it (seconds); the machine code is then cached
 on disk and later processes load it in milliseconds. The Makefile runs this command after
-installing, so no interactive command ever pays the compile.
+installing (`make demo` in a background process while the demo builds), so no interactive
+command ever pays the compile.
 """
 
 from __future__ import annotations
