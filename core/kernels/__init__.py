@@ -1,8 +1,8 @@
 """numba kernels for drift statistics (`drift`) and model metrics (`metrics`).
 
 Pure functions on numpy arrays: no I/O, no SQLite, no pandas (tables are the data
-stage's: `core.data.drift.drift_report` runs these kernels column by column). Importing this package compiles nothing; kernels compile on first
-call into numba's on-disk cache, and `warmup()` (run by `pitboard warmup` at install)
+stage's: `core.data.drift.drift_report` runs these kernels column by column). Importing
+this package compiles nothing; kernels compile on first call into numba's on-disk cache, and `warmup()` (run by `pitboard warmup` at install)
 makes that first call for every signature the engine uses, so no interactive command
 ever waits for the JIT. It compiles the drift kernels first: `make demo` runs it beside
 the demo's build, which compiles the metric kernels it needs itself, while the replay
