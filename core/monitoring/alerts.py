@@ -148,7 +148,7 @@ def _error_rate(window: dict[str, Any], rules: dict[str, Any]) -> Finding | None
 def _graded(rule: str, kind: str, value: float, critical: float, warning: float, what: str) -> Finding:
     severity = "critical" if value >= critical else "warning" if value >= warning else None
     threshold = critical if severity != "warning" else warning
-    return Finding(rule, kind, severity, value, threshold, f"{what} {value:.3f} (warning at {warning:g}, critical at {critical:g})")
+    return Finding(rule, kind, severity, value, threshold, f"{what} {value:.3f} (warning at {warning:.3g}, critical at {critical:.3g})")
 
 
 def psi_noise(n_reference: int, n_current: int, bins: int, quantile: float = 0.95) -> float:

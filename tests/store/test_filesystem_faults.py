@@ -133,4 +133,4 @@ def test_without_a_writable_home_numba_caches_in_a_private_temporary_folder(shar
                             " (set NUMBA_CACHE_DIR to choose)\n")
     assert spare.stat().st_uid == NOBODY and spare.stat().st_mode & 0o777 == 0o700
     status = as_nobody("--db", str(db), "monitor", "status", "credit-risk", env=env)
-    assert (status.returncode, status.stderr) == (2, "Error: model 'credit-risk': not registered; models: (none yet)\n")
+    assert (status.returncode, status.stderr) == (3, "Error: model 'credit-risk': not registered; models: (none yet)\n")
