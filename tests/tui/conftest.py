@@ -27,6 +27,12 @@ THEME = "textual-dark"
 DB_NAME = "pitboard.db"
 
 
+@pytest.fixture(autouse=True)
+def unexpected_errors_fail_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A handler's unexpected error fails the test that meets it (the app would only notify)."""
+    monkeypatch.setattr("tui.errors.RAISE_UNEXPECTED", True)
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tui-template") / DB_NAME

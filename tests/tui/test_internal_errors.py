@@ -75,3 +75,43 @@ def test_every_worker_of_the_app_reports_its_errors_instead_of_closing_it():
     assert len(owners) >= 8
     classes = {f"{module}.{name}": getattr(importlib.import_module(module), name) for module, name in owners}
     assert [name for name, cls in classes.items() if not issubclass(cls, ReportsWorkerErrors)] == []
+
+
+async def test_a_failing_handler_is_a_notification_and_the_app_keeps_running(runs_app, monkeypatch, tmp_path: Path):
+    import tui.errors
+    from tui.panes.experiments import ExperimentsPane
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(tui.errors, "RAISE_UNEXPECTED", False)  # as in a real terminal
+    app = runs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiments(pilot)
+        pane = app.query_one(ExperimentsPane)
+        calls = []
+        original = type(pane).action_compare
+
+        def broken(self):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            raise KeyError("injected fault in a handler")
+
+        monkeypatch.setattr(type(pane), "action_compare", tui.errors.guarded(broken, "ExperimentsPane.action_compare"))
+        await pilot.press("c")
+        await settle(pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert calls == [1] and len(errors) == 1, errors
+        assert errors[0].startswith("internal error in the app (ExperimentsPane.action_compare): KeyError:"), errors[0]
+        assert app.is_running and app.return_code is None
+        monkeypatch.setattr(type(pane), "action_compare", original)
+        await pilot.press("2")  # the app still answers keys
+        await settle(pilot)
+        assert app.query_one(ExperimentsPane).display
+
+
+def test_every_action_and_handler_of_the_app_is_guarded():
+    from tui.app import PitboardApp
+    from tui.panes import pane_classes
+
+    for cls in (PitboardApp, *pane_classes()):
+        for name, value in vars(cls).items():
+            if name.startswith(("action_", "on_")) and callable(value):
+                assert getattr(value, "__guarded__", False), f"{cls.__name__}.{name}"
