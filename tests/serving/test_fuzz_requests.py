@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from core.serving.service import Service, create_app
-from tests.conftest import T0
 
 CLEAN = {200, 400, 401, 404, 405, 408, 413, 415, 422}
 
@@ -33,19 +28,13 @@ feedback_bodies = st.one_of(values, st.fixed_dictionaries({"labels": st.lists(st
     {}, optional={"id": values, "label": values, "other": values}), max_size=4)}))
 
 
-@pytest.fixture
-def http(served, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("PITBOARD_NOW", str(T0))
-    service = Service(served["db"], "scoring@champion")
-    with TestClient(create_app(service), raise_server_exceptions=False) as client:
-        yield client
-
-
 def clean(answer) -> bool:  # type: ignore[no-untyped-def]
     return answer.status_code in CLEAN and "Traceback" not in answer.text
 
 
-def test_json_bodies_get_clean_answers(http) -> None:
+def test_json_bodies_get_clean_answers(client) -> None:
+    http, _ = client
+
     @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
     @given(predict=predict_bodies, feedback=feedback_bodies)
     def check(predict, feedback) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +45,9 @@ def test_json_bodies_get_clean_answers(http) -> None:
     check()
 
 
-def test_raw_bytes_get_clean_answers(http) -> None:
+def test_raw_bytes_get_clean_answers(client) -> None:
+    http, _ = client
+
     @settings(max_examples=100)
     @given(raw=st.one_of(st.binary(max_size=200), st.sampled_from([b"[" * 5000, b'{"records": ' + b"[" * 3000, b"\xff\xfe{}"])))
     def check(raw: bytes) -> None:

@@ -8,23 +8,12 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from core.serving.service import Service, create_app
-from tests.conftest import T0
-
 ROW = {"income": 41.5, "debt_ratio": 0.62, "purpose": "car"}
 TOO_DEEP = {"detail": [{"loc": ["body"], "msg": "malformed JSON: nested too deeply", "type": "json_invalid"}]}
 
 
 def nested(depth: int, leaf: str = "1") -> str:
     return "[" * depth + leaf + "]" * depth
-
-
-@pytest.fixture
-def client(served, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("PITBOARD_NOW", str(T0))
-    service = Service(served["db"], "scoring@champion")
-    with TestClient(create_app(service), raise_server_exceptions=False) as http:
-        yield http, service
 
 
 def post(http: TestClient, path: str, body: str):

@@ -5,21 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
-
-from core.serving.service import Service, create_app
-from tests.conftest import T0
-
 ROW = {"income": 41.5, "debt_ratio": 0.62, "purpose": "car"}
-
-
-@pytest.fixture
-def client(served, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("PITBOARD_NOW", str(T0))
-    service = Service(served["db"], "scoring@champion")
-    with TestClient(create_app(service), raise_server_exceptions=False) as http:
-        yield http, service
 
 
 def test_a_fault_inside_predict_is_a_500_with_a_request_id_and_a_logged_traceback(client, monkeypatch, capfd) -> None:
