@@ -1,4 +1,5 @@
-"""The Experiments pane: runs best first, the run filter, run detail, compare, train as a job."""
+"""The Experiments pane: runs best first, the run filter, run detail, compare, train as a
+job (from a spec file, or drafted from a dataset in the train modal)."""
 
 from __future__ import annotations
 
@@ -324,3 +325,53 @@ async def test_the_run_filter_opens_on_f_only_and_closes_on_enter_or_escape(runs
         assert not line.display and line.value == "" and len(run_ids(app)) > len(filtered)
         assert "filter:" not in str(app.query_one("#runs-note").content)
 
+
+async def test_the_train_modal_drafts_a_spec_from_a_dataset_then_trains_it(runs_app, monkeypatch):
+    import threading
+
+    from core.experiments import spec_draft
+    from tui.screens.train import TrainScreen
+
+    drafted_on: list[bool] = []
+    draft = spec_draft.draft_spec
+
+    def recording_draft(store, dataset_ref, target=None, experiment=None):  # type: ignore[no-untyped-def]
+        drafted_on.append(threading.current_thread() is threading.main_thread())
+        return draft(store, dataset_ref, target, experiment)
+
+    monkeypatch.setattr(spec_draft, "draft_spec", recording_draft)
+    app = runs_app()
+    written = Path("prices_spec.toml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pane(pilot)
+        with Store.open(app.db_path) as store:
+            jobs_before = store.value("SELECT count(*) FROM jobs")
+            expected = draft(store, "prices")
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        await pilot.press("tab", *"nope", "enter")  # an unknown dataset: said in the modal, nothing written
+        await settle(pilot)
+        status = screen.query_one("#draft-status")
+        assert status.has_class("error") and "nope" in str(status.content) and not Path("nope_spec.toml").exists()
+        await pilot.press("ctrl+u", *"prices", "enter")
+        await settle(pilot)
+        assert written.read_text() == expected and drafted_on == [False]  # drafted in a worker thread
+        spec_line = screen.query_one("#spec-path")
+        assert spec_line.value == "prices_spec.toml" and spec_line.has_focus
+        assert str(status.content).startswith("Wrote prices_spec.toml") and not status.has_class("error")
+        await pilot.press("enter")  # train what was drafted
+        await settle(pilot)
+        assert not isinstance(app.screen, TrainScreen)
+        with Store.open(app.db_path) as store:
+            job = store.row("SELECT * FROM jobs ORDER BY id DESC LIMIT 1")
+            assert (job["id"], job["title"]) == (jobs_before + 1, "train prices_spec.toml")
+            cancel_job(store, job["id"])
+        written.write_text("# edited by hand\n")
+        await pilot.press("t", "tab", *"prices", "enter")  # drafting again never overwrites
+        await settle(pilot)
+        status = app.screen.query_one("#draft-status")
+        assert status.has_class("error") and "prices_spec.toml: already exists, not overwritten" in str(status.content)
+        assert written.read_text() == "# edited by hand\n"
+    await wait_for_db(f"SELECT 1 FROM jobs WHERE id = ? AND state NOT IN {ACTIVE}", (job["id"],))
