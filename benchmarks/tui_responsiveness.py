@@ -54,7 +54,7 @@ LOADED: dict[str, Callable[[Any], bool]] = {
     "experiments": lambda pane: bool(pane.runs),
     "registry": lambda pane: pane.detail is not None,
     "monitor": lambda pane: pane.view is not None and pane.view.model is not None,
-    "jobs": lambda pane: pane.shows_empty or bool(pane.jobs),
+    "jobs": lambda pane: (pane.loaded and pane.shows_empty) or bool(pane.jobs),  # read, and empty or not
 }
 
 

@@ -27,9 +27,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.dom import DOMNode
-from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable
+from textual.widgets import ContentSwitcher
 
 from core.store.clock import Clock, default_clock
 from core.store.database import Store
@@ -38,11 +36,9 @@ from tui.errors import ReportsWorkerErrors
 from tui.keys import DEFAULTS, bind, keymap
 from tui.panes import check_pane, pane_classes
 from tui.panes.base import Pane
+from tui.screens.help import HelpScreen, help_rows
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import AppHeader, PaneBar, StatusLine, read_status
-from tui.widgets.modals import HelpScreen
-from tui.widgets.line_table import Table
-from tui.widgets.table import FilterTable
 
 STATUS_SECONDS = 1.0
 PRELOAD = ("pandas", "plotext", "core.data.datasets", "core.data.validation", "core.experiments.runs", "core.registry.versions", "core.registry.gates",
@@ -57,6 +53,9 @@ class PitboardApp(ReportsWorkerErrors, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "pitboard"
     COMMANDS = App.COMMANDS | {PaneCommands, PaneActionCommands}
+    # Below 100 columns the panes with a list beside a detail stack the two (app.tcss), so
+    # neither is cut to half of 80 columns.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         bind("quit", "quit", "Quit", priority=False),
         bind("help", "help", "Help"),
@@ -114,15 +113,8 @@ class PitboardApp(ReportsWorkerErrors, App[None]):
         self.show_pane(pane_id)
 
     def action_help(self) -> None:
-        """List every key live here: the app's, the shown pane's and the focused widget's."""
-        rows = []
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            if binding.system:
-                continue
-            rows.append((_where(active.node), self.get_key_display(binding), binding.description or binding.action))
-        order = {"everywhere": 0, "focused table": 2, "focused widget": 3}
-        rows.sort(key=lambda row: order.get(row[0], 1))
+        """List every key live here, the shown pane's own first (see tui.screens.help)."""
+        rows = help_rows(self.screen.active_bindings, self.get_key_display)
         self.push_screen(HelpScreen(f"Keys: {self.current_pane.title} pane", rows))
 
     def freeze_imported(self) -> None:
@@ -145,15 +137,6 @@ class PitboardApp(ReportsWorkerErrors, App[None]):
         with Store.open(self.db_path, clock=self.clock) as store:
             text = read_status(store)
         self.call_from_thread(self.status_line.show, text)
-
-
-def _where(node: DOMNode) -> str:
-    """Where a binding applies, for the help screen."""
-    if isinstance(node, (App, Screen)):
-        return "everywhere"
-    if isinstance(node, Pane):
-        return f"{node.title} pane"
-    return "focused table" if isinstance(node, (Table, DataTable, FilterTable)) else "focused widget"
 
 
 def run_app(db_path: str | Path, *, mouse: bool = True, pane: str | None = None) -> None:

@@ -37,6 +37,11 @@ DEFAULTS: dict[str, str] = {
     "filter": "slash",
     "down": "j",
     "up": "k",
+    "scroll_left": "shift+left",
+    "scroll_right": "shift+right",
+    # panes with tabs (Data, Registry, Monitor)
+    "tab_prev": "left",
+    "tab_next": "right",
     # data pane
     "data_schema": "s",
     "data_histogram": "g",
@@ -73,16 +78,16 @@ DEFAULTS: dict[str, str] = {
 # Keys live everywhere: the app's, and those of the tables every pane is made of.
 EVERYWHERE: tuple[str, ...] = (
     "quit", "help", "palette", "pane_data", "pane_experiments", "pane_registry", "pane_monitor", "pane_jobs",
-    "filter", "down", "up",
+    "filter", "down", "up", "scroll_left", "scroll_right",
 )
 # Each pane's own keys, live together with EVERYWHERE while the pane is shown.
 PANE_KEYS: dict[str, tuple[str, ...]] = {
-    "data": ("data_schema", "data_histogram", "data_rows", "data_checks", "data_validate", "data_next_page", "data_prev_page"),
+    "data": ("tab_prev", "tab_next", "data_schema", "data_histogram", "data_rows", "data_checks", "data_validate", "data_next_page", "data_prev_page"),
     "experiments": ("exp_mark", "exp_compare", "exp_train", "exp_filter", "exp_register"),
     "jobs": ("jobs_cancel",),
-    "registry": ("registry_info", "registry_history", "registry_card", "registry_promote", "registry_rollback",
+    "registry": ("tab_prev", "tab_next", "registry_info", "registry_history", "registry_card", "registry_promote", "registry_rollback",
                  "registry_bundle", "registry_serve"),
-    "monitor": ("monitor_drift", "monitor_trends", "monitor_alerts", "monitor_model", "monitor_ack", "monitor_retrain"),
+    "monitor": ("tab_prev", "tab_next", "monitor_drift", "monitor_trends", "monitor_alerts", "monitor_model", "monitor_ack", "monitor_retrain"),
 }
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
 from textual.worker import WorkerState
 
 from core.store.clock import fixed_clock
@@ -92,12 +91,16 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
         busy = [w for w in pilot.app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
         quiet = 0 if busy else quiet + 1
         await pilot.app.workers.wait_for_complete()
-    for _ in range(200):  # tables measure new rows when idle: wait for that before a screenshot
-        tables = [table for screen in pilot.app.screen_stack for table in screen.query(DataTable)]
-        if not any(table._require_update_dimensions for table in tables):
-            return
-        await pilot.pause()
-    raise AssertionError("a table never measured its rows")
+
+
+def screen_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The text of every line of the screen as drawn now (what a user reads, cut where it is cut)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def table_rows(table) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """The cells of a FilterTable's shown rows, as text (only the columns it shows)."""
+    return [tuple(map(str, table.table.get_row_at(i))) for i in range(table.table.row_count)]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The Data pane: versions, schema, histogram, paging, filtering, validation."""
+"""The Data pane: versions, schema, histogram (or why there is none), paging, filtering, validation."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from textual.widgets import TabbedContent
 from core.data import datasets
 from core.store.database import Store
 from tui.panes.data import PAGE_ROWS
-from tui.widgets.histogram import Histogram, histogram_bars
+from tui.widgets.histogram import Histogram, histogram_bars, histogram_note
 from tui.widgets.table import FilterTable
 
-from .conftest import settle
+from .conftest import screen_lines, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -168,3 +168,50 @@ async def test_validate_against_a_chosen_version_records_a_report(make_app, app_
     assert reports() == [*before, (1, 1, 1)]
     with Store.open(app_db) as store:
         assert store.value("SELECT count(*) FROM audit WHERE action = 'data.validate' AND object = 'credit@1'") == 1
+
+
+async def test_g_on_an_id_column_says_why_there_is_no_histogram(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "g")  # the schema's first column: applicant_id, the id
+        await settle(pilot)
+        note = app.query_one("#histogram-note")
+        assert note.display and str(note.content) == "applicant_id is an id column: no histogram (every value names one row)."
+        assert not any(plot.display for plot in app.query(Histogram))
+        await pilot.press("s", "j", "g")  # income has bins: the plot comes back
+        await settle(pilot)
+        assert not note.display and app.query_one(Histogram).display
+
+
+def test_a_column_without_values_has_no_histogram_and_says_so():
+    assert histogram_note("notes", "text", {"count": 0, "missing": 12}) == "notes has no values to draw: 12 missing of 12."
+    assert histogram_note("income", "numeric", {"count": 2, "histogram": {"edges": [0, 1, 2], "counts": [1, 1]}}) is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_version_list_shows_long_names_and_whole_row_counts(make_app, app_db, size):
+    from tests.tui.fixture_db import credit_frame
+
+    with Store.open(app_db) as store:
+        datasets.add_frame(store, "credit-risk-retrain", credit_frame(14_428, seed=4), source="retrain rows", target="default")
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        lines = [line for line in screen_lines(app) if "credit-risk-retrain@1" in line]
+        assert lines and "14,428" in lines[0]
+
+
+async def test_at_80x24_the_highlighted_checks_message_is_written_whole(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "c")  # credit@2's recorded report
+        await settle(pilot)
+        checks = app.current_pane.checks
+        first = app.query_one("#checks-table", FilterTable).table.render_line(1).text
+        assert checks[0].message not in first and first.rstrip().endswith("…")  # cut at 80 columns ...
+        await pilot.press("j")
+        detail = str(app.query_one("#check-detail").content)
+        assert detail.startswith(f"{checks[1].name} · {checks[1].column} · value")
+        assert detail.endswith(checks[1].message)  # ... so it is written out under it

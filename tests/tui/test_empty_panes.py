@@ -6,14 +6,14 @@ there; `t` in the Experiments pane opens the train modal whether or not its data
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
 from core.store.database import Store
+from tui.screens.help import HelpScreen
 from tui.screens.train import TrainScreen
-from tui.widgets.modals import HelpScreen
+from tui.widgets.table import FilterTable
 
-from .conftest import settle
+from .conftest import settle, table_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -78,8 +78,7 @@ async def test_an_empty_pane_offers_only_keys_that_work_there(make_empty_app, ke
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one(DataTable)
-        where = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        where = {row[0] for row in table_rows(app.screen.query_one(FilterTable))}
         assert where == ({"everywhere", f"{pane.title} pane"} if live else {"everywhere"})
 
 

@@ -1,4 +1,5 @@
-"""The Experiments pane: runs best first, the run filter, run detail, compare, train as a job."""
+"""The Experiments pane: runs best first, the run filter, run detail, compare, train as a
+job (from a spec file, or drafted from a dataset in the train modal)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import pytest
 from core.experiments.runs import get_run, list_runs
 from core.jobs.runner import ACTIVE, cancel_job
 from core.store.database import Store
-from tui.screens.compare import CompareScreen, metric_bar
+from tui.screens.compare import CompareScreen, metric_bar, params_view
 from tui.screens.run_detail import RunDetailScreen
+from tui.widgets.importance import ImportanceBars, importance_lines
 from tui.widgets.run_plots import ResidualPlot, RocPlot
 from tui.widgets.table import FilterTable
 
-from .conftest import settle
+from .conftest import screen_lines, settle
 from .fixture_runs import PRICES_SPEC, runs_app  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.anyio
@@ -245,3 +247,148 @@ async def test_r_with_a_bad_model_name_or_on_a_failed_run_registers_nothing(runs
         assert any(f"Run {failed} is FAILED" in n.message for n in app._notifications)
     with Store.open(app.db_path) as store:
         assert registry.list_models(store) == []
+
+
+AGAIN_SPEC = """
+experiment = "again"
+dataset = "credit@1"
+seed = 7
+
+[search]
+cv = 2
+
+[[candidates]]
+estimator = "LogisticRegression"
+params = { C = [1.0], max_iter = 500 }
+"""
+
+
+async def test_comparing_runs_with_identical_params_says_so_and_shows_the_metrics(runs_app):
+    from core.experiments.specs import parse_spec
+    from core.experiments.training import train_spec
+
+    app = runs_app()
+    with Store.open(app.db_path) as store:  # one configuration trained twice: the same params
+        first, second = (train_spec(store, parse_spec(AGAIN_SPEC)).run_ids[0] for _ in range(2))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pane(pilot)
+        assert app.query_one("#experiments-table", FilterTable).selected_key == "again"
+        await pilot.press("enter", "space", "j", "space")
+        await settle(pilot)
+        assert "2 marked, c compares them" in str(app.query_one("#runs-note").content)
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen) and screen.comparison["params"] == []
+        text = "\n".join(screen_lines(app))
+        assert f"identical params: the runs share all {screen.comparison['hidden_identical_params']} of them" in text
+        assert "metrics (deltas against run" in text and "roc_auc" in text
+    assert sorted([first, second]) == [run["id"] for run in screen.comparison["runs"]]
+
+
+def test_params_that_differ_are_a_table_and_none_are_words():
+    runs = [{"id": 1, "estimator": "Ridge"}, {"id": 2, "estimator": "Ridge"}]
+    assert params_view({"runs": runs, "params": [], "hidden_identical_params": 7}).plain == (
+        "identical params: the runs share all 7 of them (a shows them)")
+    table = params_view({"runs": runs, "params": [{"key": "[b]alpha", "values": [1.0, 2.0], "differs": True}],
+                         "hidden_identical_params": 7})
+    assert table.title == "params that differ" and table.columns[0]._cells[0].plain == "[b]alpha"  # as written
+
+
+def test_importance_bars_are_one_line_each_beside_their_own_name():
+    importance = [{"feature": "income", "mean": 0.1}, {"feature": "debt_to_income", "mean": 0.05},
+                  {"feature": "term", "mean": -0.01}]
+    lines = importance_lines(importance, "roc_auc", 40).plain.split("\n")
+    assert lines[0] == "permutation importance (roc_auc drop)"
+    assert [line.split()[0] for line in lines[1:]] == ["income", "debt_to_income", "term"]
+    assert all(len(line) == 40 for line in lines[1:])
+    bars = [line.count("█") for line in lines[1:]]
+    assert bars[0] == 40 - len("debt_to_income") - len("-0.010") - 2 and bars[0] > bars[1] > 0 == bars[2]
+    assert [line.split()[-1] for line in lines[1:]] == ["0.100", "0.050", "-0.010"]
+
+
+async def test_the_run_screen_draws_importance_as_labelled_lines(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        run = app.screen.detail.run
+        bars = app.screen.query_one(ImportanceBars)
+        drawn = bars.render().plain.split("\n")[1:]
+        assert [line.split()[0] for line in drawn] == [row["feature"] for row in run.feature_importance]
+        assert all("█" not in line or line.split()[0] for line in drawn)
+
+
+async def test_the_run_filter_opens_on_f_only_and_closes_on_enter_or_escape(runs_app):
+    app = runs_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pane(pilot)
+        line = app.query_one("#run-filter")
+        assert not line.display and line not in app.screen.focus_chain
+        await pilot.press("tab", "j")  # Tab goes from the experiments to the runs; j moves a cursor
+        runs = app.query_one("#runs", FilterTable).table
+        assert runs.has_focus and runs.cursor_row == 1 and line.value == ""
+        await pilot.press("tab")
+        assert app.query_one("#experiments-table", FilterTable).table.has_focus
+        await pilot.press("tab")
+        await pilot.press("f", *"metrics.roc_auc > 0.68", "enter")
+        await settle(pilot)
+        assert not line.display and app.query_one("#runs", FilterTable).table.has_focus
+        assert "filter: metrics.roc_auc > 0.68" in str(app.query_one("#runs-note").content)
+        filtered = run_ids(app)
+        await pilot.press("f", "escape")  # escape clears the filter
+        await settle(pilot)
+        assert not line.display and line.value == "" and len(run_ids(app)) > len(filtered)
+        assert "filter:" not in str(app.query_one("#runs-note").content)
+
+
+async def test_the_train_modal_drafts_a_spec_from_a_dataset_then_trains_it(runs_app, monkeypatch):
+    import threading
+
+    from core.experiments import spec_draft
+    from tui.screens.train import TrainScreen
+
+    drafted_on: list[bool] = []
+    draft = spec_draft.draft_spec
+
+    def recording_draft(store, dataset_ref, target=None, experiment=None):  # type: ignore[no-untyped-def]
+        drafted_on.append(threading.current_thread() is threading.main_thread())
+        return draft(store, dataset_ref, target, experiment)
+
+    monkeypatch.setattr(spec_draft, "draft_spec", recording_draft)
+    app = runs_app()
+    written = Path("prices_spec.toml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pane(pilot)
+        with Store.open(app.db_path) as store:
+            jobs_before = store.value("SELECT count(*) FROM jobs")
+            expected = draft(store, "prices")
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        await pilot.press("tab", *"nope", "enter")  # an unknown dataset: said in the modal, nothing written
+        await settle(pilot)
+        status = screen.query_one("#draft-status")
+        assert status.has_class("error") and "nope" in str(status.content) and not Path("nope_spec.toml").exists()
+        await pilot.press("ctrl+u", *"prices", "enter")
+        await settle(pilot)
+        assert written.read_text() == expected and drafted_on == [False]  # drafted in a worker thread
+        spec_line = screen.query_one("#spec-path")
+        assert spec_line.value == "prices_spec.toml" and spec_line.has_focus
+        assert str(status.content).startswith("Wrote prices_spec.toml") and not status.has_class("error")
+        await pilot.press("enter")  # train what was drafted
+        await settle(pilot)
+        assert not isinstance(app.screen, TrainScreen)
+        with Store.open(app.db_path) as store:
+            job = store.row("SELECT * FROM jobs ORDER BY id DESC LIMIT 1")
+            assert (job["id"], job["title"]) == (jobs_before + 1, "train prices_spec.toml")
+            cancel_job(store, job["id"])
+        written.write_text("# edited by hand\n")
+        await pilot.press("t", "tab", *"prices", "enter")  # drafting again never overwrites
+        await settle(pilot)
+        status = app.screen.query_one("#draft-status")
+        assert status.has_class("error") and "prices_spec.toml: already exists, not overwritten" in str(status.content)
+        assert written.read_text() == "# edited by hand\n"
+    await wait_for_db(f"SELECT 1 FROM jobs WHERE id = ? AND state NOT IN {ACTIVE}", (job["id"],))

@@ -1,5 +1,6 @@
 """The Monitor pane on the live fixture: KPI tiles, drift table, trends, alerts, ack and
-retrain, asserted against what the engine reads from the same database."""
+retrain, which model it opens on and what it says before its first read, asserted against
+what the engine reads from the same database."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from core.monitoring import alerts
 from core.monitoring import status as monitoring
 from core.store.database import Store
 from tests.conftest import T0
-from tui.panes.monitor import MonitorView, error_rate_kpi, kpi_values
+from tui.panes.monitor import MonitorView, error_rate_kpi, first_model, kpi_values
 from tui.widgets.kpi import KpiTile
 from tui.widgets.modals import ConfirmScreen
 from tui.widgets.series import downsample
 from tui.widgets.table import FilterTable
 
-from .conftest import settle
+from .conftest import screen_lines, settle, table_rows
 from .fixture_live import MODEL, NOW, live_db, make_live_app  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.anyio
@@ -203,3 +204,77 @@ async def test_a_high_error_rate_turns_the_tile_to_alert_in_words_too(make_live_
         assert app.no_color is no_color
         screen_text = app.export_screenshot().replace("&#160;", " ")
         assert f">{rate:.1%}<" in screen_text and ">ALERT<" in screen_text.split(f">{rate:.1%}<", 1)[1]
+
+
+def test_the_model_to_open_on_has_the_worst_open_alert_then_the_newest_window():
+    def row(name: str, severity: str | None, latest: float | None) -> dict:
+        return {"name": name, "severity": severity, "latest": latest}
+
+    assert first_model([row("a", None, None), row("b", "warning", 10.0), row("c", "critical", 5.0)]) == "c"
+    assert first_model([row("a", None, None), row("b", "warning", 10.0), row("c", "warning", 20.0)]) == "c"
+    assert first_model([row("a", None, None), row("b", None, 1.0)]) == "b"
+    assert first_model([row("b", None, None), row("a", None, None)]) == "a"
+
+
+async def test_opens_on_the_model_with_the_open_alert_not_the_first_by_name(make_live_app, live_db):
+    """`a-model` sorts first and is served, but has no window yet: credit-risk has the alerts."""
+    from core.registry.versions import register
+
+    with Store.open(live_db) as store:
+        served = register(store, 2, "a-model")
+        with store.transaction():
+            store.conn.execute(
+                "INSERT INTO deployments (model_id, version_id, alias, host, port, pid, started_at) VALUES (?, ?, NULL, 'localhost', 8001, 1, ?)",
+                (served.model_id, served.id, T0))
+    app = make_live_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_monitor(pilot)
+        view = app.current_pane.view
+        assert view.models == ["a-model", MODEL] and view.model == MODEL
+        assert tile(app, "state") == "ALERT"
+
+
+async def test_says_it_is_reading_until_the_first_read_answers(make_live_app, monkeypatch):
+    import threading
+
+    from tui.panes import monitor
+    from tui.panes.base import LOADING
+
+    release = threading.Event()
+    read = monitor.read_view
+
+    def slow_read(store, model):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return read(store, model)
+
+    monkeypatch.setattr(monitor, "read_view", slow_read)
+    app = make_live_app(pane="monitor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        empty, main = app.query_one("#monitor-empty"), app.query_one("#monitor-main")
+        assert empty.display and not main.display
+        assert str(empty.content) == LOADING and "No monitored deployments" not in str(empty.content)
+        assert app.focused is app.current_pane  # its keys wait with it
+        release.set()
+        await settle(pilot)
+        assert main.display and not empty.display
+        assert app.query_one("#drift-table", FilterTable).table.has_focus
+
+
+async def test_at_80x24_every_alert_shows_its_message_and_the_highlighted_one_whole(make_live_app, live_db):
+    with Store.open(live_db) as store:
+        listed = alerts.list_alerts(store, model=MODEL)
+    app = make_live_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_monitor(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        table = app.query_one("#alerts-table", FilterTable)
+        assert table_rows(table)[0][:3] == (str(listed[0]["id"]), listed[0]["severity"].upper(), "open")
+        lines = screen_lines(app)
+        for alert in listed:  # each row starts its message, at least its first 30 characters
+            assert any(alert["message"][:30] in line for line in lines), alert["message"]
+        for alert in listed[:2]:
+            detail = str(app.query_one("#alert-detail").content)
+            assert detail.startswith(f"alert {alert['id']} · {alert['rule']} · windows") and detail.endswith(alert["message"])
+            await pilot.press("j")

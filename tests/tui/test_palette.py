@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from textual.widgets import DataTable
 
-from tui.widgets.modals import HelpScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.table import FilterTable
 
-from .conftest import settle
+from .conftest import settle, table_rows
 from .fixture_live import live_db, make_live_app  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.anyio
@@ -92,8 +92,7 @@ async def test_help_lists_every_key_of_each_pane(make_live_app):
             await pilot.press("question_mark")
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)
-            table = app.screen.query_one(DataTable)
-            rows = [tuple(map(str, table.get_row_at(i))) for i in range(table.row_count)]
+            rows = table_rows(app.screen.query_one(FilterTable))
             assert {(shown, does) for where, shown, does in rows if where == f"{pane.title} pane"} == offered, pane.pane_id
             assert pane.shows_empty or len(offered) == len(pane.BINDINGS)
             await pilot.press("escape")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandPalette
-from textual.widgets import DataTable
 
+from tui.screens.help import HelpScreen
 from tui.widgets.header import PaneBar, StatusLine
-from tui.widgets.modals import ConfirmScreen, HelpScreen
+from tui.widgets.modals import ConfirmScreen
+from tui.widgets.table import FilterTable
 
-from .conftest import settle
+from .conftest import settle, table_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -42,13 +43,25 @@ async def test_help_lists_every_key_of_the_pane_and_closes(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("5", "question_mark")
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one(DataTable)
-        rows = {tuple(map(str, table.get_row_at(i))) for i in range(table.row_count)}
+        rows = set(table_rows(app.screen.query_one(FilterTable)))
         for key, title in [("1", "Data pane"), ("5", "Jobs pane"), ("q", "Quit"), ("?", "Help"), ("^p", "Palette"), ("tab", "Focus Next")]:
             assert ("everywhere", key, title) in rows
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         assert app.current_pane.pane_id == "jobs"
+
+
+async def test_help_lists_the_panes_own_keys_first(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        rows = table_rows(app.screen.query_one(FilterTable))
+        where = [row[0] for row in rows]
+        groups = list(dict.fromkeys(where))
+        assert groups == ["Data pane", "focused table", "everywhere"]
+        assert where == sorted(where, key=groups.index)  # each group in one run
+        assert rows[0][1:] == ("←", "Previous tab") and ("Data pane", "g", "Histogram") in rows
 
 
 async def test_palette_switches_pane(make_app):

@@ -46,6 +46,7 @@ async def confirm(pilot) -> None:  # type: ignore[no-untyped-def]
 SCENES = {
     "data_schema": keys(),
     "data_histogram": keys("s", "j", "g"),
+    "data_histogram_id_column": keys("s", "g"),
     "data_rows": keys("j", "j", "r"),
     "data_filter": keys("slash", "c", "r", "e"),
     "data_validate_choose": keys("v"),

@@ -23,6 +23,7 @@ SCENES = {
     "registry_info": keys("3"),
     "registry_history": keys("3", "h"),
     "registry_card": keys("3", "m"),
+    "registry_card_screen": keys("3", "j", "enter"),
     "registry_promote": keys("3", "j", "p"),
     "registry_rollback": keys("3", "r"),
     "monitor_drift": keys("4"),

@@ -1,5 +1,6 @@
-"""FilterTable and its line-API Table: cursor keys, the filter, what gets redrawn, and how
-cells are drawn (as written, cut with an ellipsis, scrolled sideways)."""
+"""FilterTable and its line-API Table: cursor keys, the filter, what gets redrawn, how
+cells are drawn (as written, cut with an ellipsis, scrolled sideways), and which columns
+a narrow table keeps."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 import tui
-from tui.widgets.cells import MAX_COLUMN_WIDTH
+from tui.widgets.cells import FIT_MIN_WIDTH, MAX_COLUMN_WIDTH, fit_columns
 from tui.widgets.line_table import Table
-from tui.widgets.table import FilterTable
+from tui.widgets.table import FilterLine, FilterTable
 
 pytestmark = pytest.mark.anyio
 
@@ -210,13 +211,15 @@ async def test_wide_tables_scroll_sideways_a_column_at_a_time():
         await pilot.pause()
         assert table.table.virtual_size.width == 7 + 27 + 6 > 30
         assert table.table.render_line(0).text.startswith(" name   description ")
-        await pilot.press("right")
+        await pilot.press("right")  # plain arrows are the panes' (tabs): the table stays put
+        assert table.table.scroll_offset.x == 0
+        await pilot.press("shift+right")
         assert table.table.scroll_offset.x == 7
         assert table.table.render_line(0).text.startswith(" description")
         assert table.table.render_line(1).text.startswith(" the first of several rows ")
-        await pilot.press("right")  # as far as the last column can come
+        await pilot.press("shift+right")  # as far as the last column can come
         assert table.table.scroll_offset.x == table.table.max_scroll_x
-        await pilot.press("left", "left")
+        await pilot.press("shift+left", "shift+left")
         assert table.table.scroll_offset.x == 0 and table.selected_key == "a"
 
 
@@ -233,3 +236,58 @@ async def test_the_cursor_row_stands_out_without_colour(monkeypatch):
         cursor, plain_row = drawn[1], drawn[2]
         first = next(iter(cursor)).style
         assert first.bold and first.bgcolor != next(iter(plain_row)).style.bgcolor
+
+
+def test_fit_columns_drops_the_least_important_first_and_lets_the_message_take_the_rest():
+    natural = [5, 8, 12, 70, 14, 19]  # alert severity state message rule opened
+    drop, fit = [5, 4], 3
+    assert fit_columns(natural, None, drop=drop, fit=fit) == ([0, 1, 2, 3, 4, 5], [5, 8, 12, 40, 14, 19])
+    assert fit_columns(natural, 200, drop=drop, fit=fit) == ([0, 1, 2, 3, 4, 5], [5, 8, 12, 70, 14, 19])
+    shown, widths = fit_columns(natural, 100, drop=drop, fit=fit)  # the message gets its 40 once `opened` goes
+    assert shown == [0, 1, 2, 3, 4] and widths[3] == 100 - (5 + 8 + 12 + 14) - 2 * 5 == 51
+    shown, widths = fit_columns(natural, 70, drop=drop, fit=fit)
+    assert shown == [0, 1, 2, 3] and widths == [5, 8, 12, 70 - 25 - 8]
+    shown, widths = fit_columns(natural, 30, drop=drop, fit=fit)  # nothing left to drop: the line scrolls
+    assert shown == [0, 1, 2, 3] and widths[3] == FIT_MIN_WIDTH
+
+
+def test_fit_columns_without_a_message_drops_until_the_line_fits():
+    assert fit_columns([20, 7, 7], 39, drop=[2]) == ([0, 1], [20, 7])
+    assert fit_columns([20, 7, 7], 40, drop=[2]) == ([0, 1, 2], [20, 7, 7])
+    assert fit_columns([60, 7], 40) == ([0, 1], [MAX_COLUMN_WIDTH, 7])
+
+
+async def test_a_narrow_table_leaves_out_columns_and_shows_them_again_when_wider():
+    app = TableApp()
+    message = "drifted among the top 3 features (debt_to_income, utilization, income)"
+    async with app.run_test(size=(60, 8)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows(("alert", "state", "message", "opened"),
+                       [("1", ("1", "open", message, "2026-01-05 00:01:01"))], drop=("opened",), fit="message")
+        await pilot.pause()
+        assert cell_texts(table) == [["1", "open", message]]
+        line = table.table.render_line(1).text
+        assert line.rstrip().endswith("…") and len(line) <= 60
+        assert line.startswith(" 1      open   drifted among the top 3 features")
+        await pilot.resize_terminal(140, 8)
+        await pilot.pause()
+        assert cell_texts(table) == [["1", "open", message, "2026-01-05 00:01:01"]]
+        assert message in table.table.render_line(1).text
+
+
+async def test_the_filter_line_takes_the_focus_only_from_its_key():
+    """A Tab never lands in the filter line, so `j` after a Tab moves the cursor, never types."""
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows(COLUMNS, rows())
+        table.table.focus()
+        await pilot.press("tab", "j")
+        assert table.table.has_focus and table.filter_text == "" and table.selected_key == "2"
+        await pilot.press("slash", "f", "a", "enter")  # a filter kept: the line stays in sight ...
+        line = app.query_one(FilterLine)
+        assert line.has_class("open") and table.filter_text == "fa" and table.table.has_focus
+        await pilot.press("tab", "shift+tab", "k")  # ... and out of the Tab order
+        assert table.table.has_focus and table.filter_text == "fa"
+        await pilot.press("slash", "escape")
+        assert not line.has_class("open") and table.filter_text == "" and table.table.has_focus

@@ -1,6 +1,10 @@
 """What every pane shares: its identity, activation, and an empty state that names the
 command that would fill it (never placeholder data).
 
+Until its first read has answered, a pane says it is reading, not that it is empty: on a
+cold start the first read waits for the engine's imports (a second or two), and "No
+monitored deployments" in that time was a false statement about the database.
+
 A pane's keys are bindings of the pane, so they apply only while focus is inside it. When
 a pane shows its empty state its tables are hidden and nothing inside could take focus:
 the pane itself then takes it (`allow_focus`), so the keys that still make sense there
@@ -9,6 +13,10 @@ the footer, and every other key of the pane is withdrawn (`check_action`) rather
 shown and doing nothing. The same holds for a tab without a table (a histogram, a model
 card, a plot): showing it keeps the focus in the pane (`action_show_tab`), not on the
 table the tab just hid, which Textual would leave with no focus at all.
+
+Panes with tabs switch them with `left`/`right` (`TAB_BINDINGS`) as well as with each
+tab's own key. The tab strips are not focus targets: Tab moves between the tables a pane
+shows, never onto a strip of labels.
 """
 
 from __future__ import annotations
@@ -18,14 +26,22 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
 from core.store.database import Store
 from core.store.errors import PitboardError
 from tui.errors import ReportsWorkerErrors
+from tui.keys import bind
 from tui.widgets.table import FilterTable
+
+LOADING = "Reading the database…"
+
+TAB_BINDINGS = [
+    bind("tab_prev", "step_tab(-1)", "Previous tab", show=False),
+    bind("tab_next", "step_tab(1)", "Next tab", show=False),
+]
+"""The keys of a pane with tabs (in its BINDINGS): `left`/`right` show the tab before or after."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,16 @@ class Pane(ReportsWorkerErrors, Vertical):
 
     def __init__(self) -> None:
         super().__init__(id=self.pane_id, classes="pane")
-        self.shows_empty = False
+        self.shows_empty = True  # until the first read: nothing to act on yet (see `show_empty`)
+        self.loaded = False
+        self.holds_focus = False
+
+    def on_mount(self) -> None:
+        """Say "reading" until the first read answers; keep the tab strips out of the Tab order."""
+        self.query_one(f"#{self.pane_id}-empty", EmptyState).update(Text(LOADING))
+        self.query_one(f"#{self.pane_id}-main").display = False
+        for tabs in self.query(Tabs):
+            tabs.can_focus = False
 
     def activate(self) -> None:
         """Called each time the pane is shown: focus its first widget and reload its data."""
@@ -57,9 +82,13 @@ class Pane(ReportsWorkerErrors, Vertical):
         self.reload()
 
     def focus_first(self) -> None:
-        """Focus the first widget of the pane that can take it (the pane itself when empty)."""
+        """Focus the first widget of the pane that can take it; the pane itself when empty,
+        or when it shows nothing focusable (a plot tab with no list beside it)."""
+        self.holds_focus = False
         first = next((widget for widget in self.screen.focus_chain if self in widget.ancestors_with_self), None)
-        self.screen.set_focus(first)
+        if first is None:
+            self.holds_focus = True
+        self.screen.set_focus(first or self)
 
     def action_show_tab(self, tab: str) -> None:
         """Show tab `tab` of the pane's tabs and focus its table; a tab without one puts the
@@ -67,24 +96,36 @@ class Pane(ReportsWorkerErrors, Vertical):
         self.query_one(f"#{self.TABS}", TabbedContent).active = tab
         tables = self.query_one(f"#{tab}", TabPane).query(FilterTable)
         if tables:
+            self.holds_focus = False
             tables.first().table.focus()
         else:
             self.focus_first()
 
+    def action_step_tab(self, step: int) -> None:
+        """Show the tab `step` places after the shown one (before it when negative), round the end."""
+        tabs = self.query_one(f"#{self.TABS}", TabbedContent)
+        ids = [str(pane.id) for pane in tabs.query(TabPane)]
+        self.action_show_tab(ids[(ids.index(tabs.active) + step) % len(ids)])
+
     def allow_focus(self) -> bool:
-        """The pane takes focus itself only while its empty state leaves nothing else to focus."""
-        return self.shows_empty
+        """The pane takes focus itself only while nothing else in it can: it is empty (or
+        reading), or its shown tab holds no focus target (see `focus_first`)."""
+        return self.shows_empty or self.holds_focus
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """An empty pane offers only the actions that work without rows."""
         return not self.shows_empty or action in self.EMPTY_ACTIONS
 
     def show_empty(self, empty: bool) -> None:
-        """Show the empty state (`empty`) or the pane's content, keeping the focus in the pane.
+        """After a read: show the empty state (`empty`) or the pane's content, keeping the
+        focus in the pane. The first call also ends the "reading" state.
 
         Focus moves in this same call, before Textual would move it off a hidden table on
         a later refresh: the footer then never shows the keys of a widget that is gone.
         """
+        if not self.loaded:
+            self.loaded = True
+            self.query_one(f"#{self.pane_id}-empty", EmptyState).update(Text(self.empty_text))
         self.query_one(f"#{self.pane_id}-empty").display = empty
         self.query_one(f"#{self.pane_id}-main").display = not empty
         if empty == self.shows_empty:
@@ -125,10 +166,3 @@ class Pane(ReportsWorkerErrors, Vertical):
 
 class EmptyState(Static):
     """What a pane shows when there is nothing yet, and how to fill it."""
-
-
-class EnginePendingPane(Pane):
-    """A pane whose engine has not landed: its empty state only."""
-
-    def compose(self) -> ComposeResult:
-        yield EmptyState(Text(self.empty_text))

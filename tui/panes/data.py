@@ -4,7 +4,8 @@ and validation results against a chosen version.
 
 Everything is read in thread workers from stored summaries: the profile holds the
 histogram, and the preview reads one page by rowid (`datasets.read_page`), so a version
-with a million rows shows as fast as one with a hundred.
+with a million rows shows as fast as one with a hundred. A column with nothing to draw
+(an id column, a column with no values) says why instead of showing an empty plot.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from core.store.clock import iso
 from core.store.database import Store
 from core.store.errors import PitboardError
 from tui.keys import bind
-from tui.panes.base import EmptyState, PaletteAction, Pane
+from tui.panes.base import TAB_BINDINGS, EmptyState, PaletteAction, Pane
 from tui.widgets.modals import ChooseScreen
 from tui.widgets.table import FilterTable, plain
 
@@ -57,6 +58,7 @@ class DataPane(Pane):
     )
 
     BINDINGS = [
+        *TAB_BINDINGS,
         bind("data_schema", "show_tab('schema')", "Schema", show=False),
         bind("data_histogram", "show_tab('histogram')", "Histogram", show=False),
         bind("data_rows", "show_tab('rows')", "Rows", show=False),
@@ -70,6 +72,7 @@ class DataPane(Pane):
         super().__init__()
         self.detail: Detail | None = None
         self.versions: list[Any] = []
+        self.checks: list[Any] = []  # the shown report's checks, in the table's order (its keys index them)
 
     def compose(self) -> ComposeResult:
         yield EmptyState(Text(self.empty_text), id="data-empty")
@@ -88,6 +91,7 @@ class DataPane(Pane):
                     with TabPane("Checks", id="checks"):
                         yield Static("", id="checks-note")
                         yield FilterTable(id="checks-table")
+                        yield Static("", id="check-detail")
 
     # -- loading ---------------------------------------------------------------------
 
@@ -109,7 +113,9 @@ class DataPane(Pane):
         table = self.query_one("#versions", FilterTable)
         table.set_rows(
             ("version", "rows", "cols"),
-            ((str(dv.id), (dv.ref, f"{dv.n_rows:,}", str(dv.n_columns))) for dv in versions),
+            ((str(dv.id), (dv.ref, Text(f"{dv.n_rows:,}", justify="right"), Text(str(dv.n_columns), justify="right")))
+             for dv in versions),
+            drop=("cols",),  # the version line above the detail says it too
         )
         if versions and self.focus_is_free():
             table.table.focus()
@@ -167,6 +173,7 @@ class DataPane(Pane):
     def _show_report(self, report: Any | None) -> None:
         note = self.query_one("#checks-note", Static)
         table = self.query_one("#checks-table", FilterTable)
+        self.checks = sorted(report.checks, key=_check_order) if report is not None else []
         if report is None:
             note.update("Not validated yet: press v to validate against a version.")
             table.set_rows((), ())
@@ -179,8 +186,21 @@ class DataPane(Pane):
         ))
         table.set_rows(
             ("result", "severity", "check", "column", "value", "threshold", "message"),
-            ((str(i), _check_cells(check)) for i, check in enumerate(sorted(report.checks, key=_check_order))),
+            ((str(i), _check_cells(check)) for i, check in enumerate(self.checks)),
+            drop=("threshold", "value"), fit="message",  # a check's message says its value and threshold
         )
+
+    @on(FilterTable.Highlighted, "#checks-table")
+    def _check_highlighted(self, event: FilterTable.Highlighted) -> None:
+        """The highlighted check whole, under the table: a narrow table cuts its message."""
+        event.stop()
+        check = self.checks[int(event.key)] if event.key is not None else None
+        detail = self.query_one("#check-detail", Static)
+        detail.display = check is not None
+        if check is not None:
+            detail.update(Text.assemble(
+                (check.name, "bold"), f" · {check.column or 'every column'} · value {format_value(check.value)}"
+                f" · threshold {format_value(check.threshold)}\n", check.message))
 
     @on(FilterTable.Highlighted, "#schema-table")
     def _column_highlighted(self, event: FilterTable.Highlighted) -> None:
@@ -190,19 +210,26 @@ class DataPane(Pane):
     def _show_histogram(self) -> None:
         if self.detail is None:
             return
-        from tui.widgets.histogram import Histogram
+        from tui.widgets.histogram import Histogram, histogram_note
 
         key = self.query_one("#schema-table", FilterTable).selected_key
         column = next((c for c in self.detail.columns if c["name"] == key), None)
-        pane = self.query_one("#histogram", TabPane)
-        plots = pane.query(Histogram)
         if column is None:
+            return
+        pane = self.query_one("#histogram", TabPane)
+        note = self.query_one("#histogram-note", Static)
+        plots = pane.query(Histogram)
+        why_not = histogram_note(column["name"], column["role"], column["profile"])
+        note.display = why_not is not None
+        if why_not is not None:
+            note.update(plain(why_not))
+            plots.set(display=False)
             return
         if not plots:
             pane.mount(Histogram(id="histogram-plot"))
-            self.query_one("#histogram-note").display = False
             self.call_after_refresh(self._show_histogram)
             return
+        plots.set(display=True)
         plots.first().show(column["name"], column["profile"])
 
     # -- actions ---------------------------------------------------------------------

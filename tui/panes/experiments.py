@@ -2,10 +2,13 @@
 
 The run filter takes the syntax of `pitboard runs list --filter` (core.experiments.run_filter) and
 is applied by `core.experiments.runs.list_runs` itself; a filter it rejects is shown in the pane, with
-the caret under the fault, and the table keeps its last good rows. `enter` opens a run,
-`space` marks runs for `c` compare, `r` registers the highlighted run as the next version
-of a model (named in a modal, like `pitboard model register RUN --name NAME`), and `t`
-starts training a spec file as a job, so the app never waits on a search.
+the caret under the fault, and the table keeps its last good rows. Its line opens on `f` only
+(like a table's `/` filter it is out of the Tab order), `enter` applies it, `escape` clears it,
+and the note above the runs says the filter in force. `enter` opens a run, `space` marks runs
+for `c` compare (the note says so once two are marked), `r` registers the highlighted run as the next
+version of a model (named in a modal, like `pitboard model register RUN --name NAME`), and `t`
+starts training a spec file as a job, so the app never waits on a search; its modal can also
+draft the spec from a dataset first, like `pitboard spec init`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from core.cli._output import format_value
@@ -25,7 +28,7 @@ from core.store.database import Store
 from core.store.errors import PitboardError
 from tui.keys import bind
 from tui.panes.base import EmptyState, PaletteAction, Pane
-from tui.widgets.table import FilterTable
+from tui.widgets.table import EditLine, FilterTable
 
 RUN_COLUMNS = ("", "run", "score", "cv mean ± std", "estimator", "status")
 MARK = "●"
@@ -61,18 +64,21 @@ class ExperimentsPane(Pane):
     key = "2"
     empty_text = "No experiments to show here yet.\n\nTrain from a spec with:\n$ pitboard train SPEC.toml"
 
+    # Short descriptions: with the table's and the app's keys they share 80 columns of footer,
+    # where `c` has no room; the note above the runs names it once two runs are marked.
     BINDINGS = [
-        bind("exp_mark", "mark", "Mark run"),
-        bind("exp_compare", "compare", "Compare marked"),
-        bind("exp_train", "train", "Train a spec"),
+        bind("exp_mark", "mark", "Mark"),
+        bind("exp_compare", "compare", "Compare marked", show=False),
+        bind("exp_train", "train", "Train"),
         bind("exp_filter", "focus_filter", "Run filter"),
-        bind("exp_register", "register", "Register run"),
+        bind("exp_register", "register", "Register"),
     ]
     EMPTY_ACTIONS = frozenset({"train"})
 
     def __init__(self) -> None:
         super().__init__()
         self.runs: list[dict[str, Any]] = []
+        self.experiment = ""
         self.marked: set[int] = set()
         self.run_filter = ""
 
@@ -81,12 +87,10 @@ class ExperimentsPane(Pane):
         with Horizontal(id="experiments-main"):
             yield FilterTable(id="experiments-table")
             with Vertical(id="runs-side"):
-                yield Input(placeholder="f: filter runs, e.g. metrics.roc_auc > 0.7 and params.model__C = '1.0'", id="run-filter", select_on_focus=False)
+                yield EditLine(placeholder="filter runs, e.g. metrics.roc_auc > 0.7 and params.model__C = '1.0'",
+                               id="run-filter", select_on_focus=False)
                 yield Static("", id="runs-note")
                 yield FilterTable(id="runs")
-
-    def on_mount(self) -> None:
-        self.query_one("#run-filter", Input).cursor_blink = False
 
     # -- loading ---------------------------------------------------------------------
 
@@ -136,14 +140,22 @@ class ExperimentsPane(Pane):
 
     def _show_runs(self, experiment: str, runs: list[dict[str, Any]]) -> None:
         self.runs = runs
-        note = f"{experiment}: {len(runs)} run{'s' if len(runs) != 1 else ''}"
+        self.experiment = experiment
+        self._show_note()
+        self._show_run_rows()
+
+    def _show_note(self) -> None:
+        """The runs' caption: how many, best first by what, the filter in force, the marks."""
+        runs = self.runs
+        note = f"{self.experiment}: {len(runs)} run{'s' if len(runs) != 1 else ''}"
         if runs:
             note += f", best first by {runs[0]['primary_metric']}"
         if self.run_filter:
             note += f" · filter: {self.run_filter}"
+        if len(self.marked) >= 2:
+            note += f" · {len(self.marked)} marked, c compares them"
         self.query_one("#runs-note", Static).update(Text(note))
         self.query_one("#runs-note").remove_class("error")
-        self._show_run_rows()
 
     def _show_run_rows(self) -> None:
         self.query_one("#runs", FilterTable).set_rows(
@@ -157,15 +169,15 @@ class ExperimentsPane(Pane):
 
     # -- actions ---------------------------------------------------------------------
 
-    @on(Input.Submitted, "#run-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
+    @on(EditLine.Submitted, "#run-filter")
+    def _filter_submitted(self, event: EditLine.Submitted) -> None:
         event.stop()
         self.run_filter = event.value.strip()
         self.load_runs(self.query_one("#experiments-table", FilterTable).selected_key, self.run_filter)
         self.query_one("#runs", FilterTable).table.focus()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#run-filter", Input).focus()
+        self.query_one("#run-filter", EditLine).open()
 
     @on(FilterTable.Selected, "#experiments-table")
     def _experiment_selected(self, event: FilterTable.Selected) -> None:
@@ -190,6 +202,8 @@ class ExperimentsPane(Pane):
         run_id = int(key)
         self.marked.symmetric_difference_update({run_id})
         self._show_run_rows()
+        if not self.query_one("#runs-note").has_class("error"):  # a rejected filter's message stays until fixed
+            self._show_note()
 
     def action_compare(self) -> None:
         from tui.screens.compare import CompareScreen

@@ -118,7 +118,7 @@ class JobsPane(Pane):
         table = self.query_one("#jobs-table", FilterTable)
         if rows != self._shown_rows:
             self._shown_rows = rows
-            table.set_rows(JOB_COLUMNS, rows)
+            table.set_rows(JOB_COLUMNS, rows, fit="message")
             if jobs and self.focus_is_free():
                 table.table.focus()
         if detail is not None and str(detail["id"]) == table.selected_key:

@@ -7,6 +7,12 @@ predictions logged in the last minute, never the raw prediction log. The result 
 compared with what is on screen and nothing is redrawn when it did not change, so an
 idle monitor sends nothing over a slow link. `a` acknowledges the highlighted alert and
 `R` starts a `retrain` job (after a confirmation), which the Jobs pane then follows.
+
+The pane opens on the model that most needs looking at: the one with the most severe open
+alert, then the one with the most recent window (`first_model`), not the first by name,
+which may be a model just served and without a window yet. The alerts table keeps the
+message beside severity and state at any width; the whole of the highlighted alert is
+written under the table, wrapped, since a message is what an alert is about.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from core.store.clock import iso
 from core.store.database import Store
 from core.store.errors import PitboardError
 from tui.keys import bind
-from tui.panes.base import EmptyState, PaletteAction, Pane
+from tui.panes.base import TAB_BINDINGS, EmptyState, PaletteAction, Pane
 from tui.widgets.kpi import KpiTile
 from tui.widgets.modals import ChooseScreen, ConfirmScreen
 from tui.widgets.table import FilterTable
@@ -39,6 +45,9 @@ SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow"}
 STATE_WORDS = {"ok": "OK", "warning": "WARNING", "alert": "ALERT", "unknown": "UNKNOWN"}
 KPIS = ("state", "rate", "p95", "errors", "drifted", "real", "estimated")
 NO_VALUE = "—"
+SEVERITY_RANK = {"critical": 2, "warning": 1}
+ALERT_COLUMNS = ("alert", "severity", "state", "message", "rule", "windows", "opened")
+ALERT_DROP = ("opened", "windows", "rule")  # said again under the table, for the highlighted alert
 
 
 @dataclass
@@ -56,18 +65,33 @@ class MonitorView:
     rules: dict[str, Any] = field(default_factory=dict)  # the model's [alerts] rules
 
 
+def first_model(models: list[dict[str, Any]]) -> str:
+    """The model to open on: the most severe open alert first, then the most recent window,
+    then the name. `models` are rows of `name`, `severity` (of its worst open alert, or
+    None) and `latest` (the end of its newest window, or None)."""
+    def need(model: dict[str, Any]) -> tuple[int, float, str]:
+        return (-SEVERITY_RANK.get(model["severity"], 0), -(model["latest"] or float("-inf")), model["name"])
+
+    return min(models, key=need)["name"]
+
+
 def read_view(store: Store, model: str | None) -> MonitorView:
-    """The view of `model` (or of the first monitored model), from aggregates only."""
+    """The view of `model` (or of the model most in need of a look), from aggregates only."""
     from core.monitoring import alerts
     from core.monitoring import status as monitoring
     from core.registry import versions as registry
 
-    models = [r["name"] for r in store.rows(
-        "SELECT name FROM models m WHERE EXISTS (SELECT 1 FROM monitor_windows w WHERE w.model_id = m.id)"
+    monitored = [dict(r) for r in store.rows(
+        "SELECT name,"
+        " (SELECT a.severity FROM alerts a WHERE a.model_id = m.id AND a.state = 'open'"
+        "  ORDER BY a.severity = 'critical' DESC LIMIT 1) AS severity,"
+        " (SELECT MAX(w.end) FROM monitor_windows w WHERE w.model_id = m.id) AS latest"
+        " FROM models m WHERE EXISTS (SELECT 1 FROM monitor_windows w WHERE w.model_id = m.id)"
         " OR EXISTS (SELECT 1 FROM deployments d WHERE d.model_id = m.id) ORDER BY name")]
+    models = [row["name"] for row in monitored]
     if not models:
         return MonitorView(models)
-    model = model if model in models else models[0]
+    model = model if model in models else first_model(monitored)
     windows = monitoring.list_windows(store, model, limit=MAX_WINDOWS)
     champion = registry.alias_holder(store, model, "champion") or registry.resolve(store, model)
     now = store.clock()
@@ -139,6 +163,7 @@ class MonitorPane(Pane):
     )
 
     BINDINGS = [
+        *TAB_BINDINGS,
         bind("monitor_drift", "show_tab('drift')", "Drift", show=False),
         bind("monitor_trends", "show_tab('trends')", "Trends", show=False),
         bind("monitor_alerts", "show_tab('alerts')", "Alerts", show=False),
@@ -168,6 +193,7 @@ class MonitorPane(Pane):
                     yield Static("", id="trends-note")
                 with TabPane("Alerts", id="alerts"):
                     yield FilterTable(id="alerts-table")
+                    yield Static("", id="alert-detail")
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_SECONDS, self._tick)
@@ -216,11 +242,12 @@ class MonitorPane(Pane):
         self.query_one("#drift-table", FilterTable).set_rows(
             ("feature", "verdict", "test", "statistic", "p-value", "PSI", "missing"),
             ((f["feature"], _feature_cells(f)) for f in sorted(view.features, key=lambda f: (not f["drifted"], f["feature"]))),
+            drop=("missing",),
         )
         self.query_one("#alerts-table", FilterTable).set_rows(
-            ("alert", "severity", "state", "rule", "windows", "message", "opened"),
-            ((str(a["id"]), _alert_cells(a)) for a in view.alerts),
+            ALERT_COLUMNS, ((str(a["id"]), _alert_cells(a)) for a in view.alerts), drop=ALERT_DROP, fit="message",
         )
+        self._show_alert_detail()
         self._show_trends()
         if self.focus_is_free():
             self.query_one("#drift-table", FilterTable).table.focus()
@@ -266,6 +293,20 @@ class MonitorPane(Pane):
         if model is not None and model != self.model:
             self.model = model
             self.reload()
+
+    @on(FilterTable.Highlighted, "#alerts-table")
+    def _alert_highlighted(self, event: FilterTable.Highlighted) -> None:
+        event.stop()
+        self._show_alert_detail()
+
+    def _show_alert_detail(self) -> None:
+        """The highlighted alert whole, under the table: what a narrow table leaves out or cuts."""
+        alert = self._selected_alert()
+        detail = self.query_one("#alert-detail", Static)
+        detail.display = alert is not None
+        text = alert_detail(alert) if alert is not None else Text()
+        if text != detail.content:
+            detail.update(text)
 
     def _selected_alert(self) -> dict[str, Any] | None:
         key = self.query_one("#alerts-table", FilterTable).selected_key
@@ -330,9 +371,21 @@ def _feature_cells(feature: dict[str, Any]) -> tuple[str | Text, ...]:
 
 
 def _alert_cells(alert: dict[str, Any]) -> tuple[str | Text, ...]:
+    """One row of the alerts table, in the order of ALERT_COLUMNS."""
     from core.monitoring.alerts import window_span
 
     severity = Text(alert["severity"].upper(), style=SEVERITY_STYLE.get(alert["severity"], ""))
     state = Text(alert["state"], style="bold" if alert["state"] == "open" else "dim")
-    return (str(alert["id"]), severity, state, alert["rule"], window_span(alert), alert["message"],
+    return (str(alert["id"]), severity, state, alert["message"], alert["rule"], window_span(alert),
             iso(alert["opened_at"]))
+
+
+def alert_detail(alert: dict[str, Any]) -> Text:
+    """`alert 12 · prediction_psi · windows #11..#12 (2) · opened ...` over the whole message."""
+    from core.monitoring.alerts import window_span
+
+    return Text.assemble(
+        (f"alert {alert['id']}", "bold"),
+        f" · {alert['rule']} · windows {window_span(alert)} · opened {iso(alert['opened_at'])}\n",
+        alert["message"],
+    )

@@ -1,5 +1,6 @@
 """The Registry pane: registered models and their versions with alias badges, and for the
-selected version its metrics and lineage, the alias history and the model card.
+selected version its metrics and lineage, the alias history and the model card; `enter`
+on a version opens its model card on a screen of its own, as `enter` opens a run.
 
 Actions call the same engine as `pitboard model ...`: `p` evaluates the promotion gates in
 a worker and shows them all in a modal before `core.monitoring.promotion.promote` moves `champion` (or,
@@ -27,7 +28,7 @@ from core.store.clock import iso
 from core.store.database import Store
 from core.store.errors import PitboardError
 from tui.keys import bind
-from tui.panes.base import EmptyState, PaletteAction, Pane
+from tui.panes.base import TAB_BINDINGS, EmptyState, PaletteAction, Pane
 from tui.widgets.modals import ConfirmScreen
 from tui.widgets.table import FilterTable
 
@@ -74,6 +75,7 @@ class RegistryPane(Pane):
     )
 
     BINDINGS = [
+        *TAB_BINDINGS,
         bind("registry_info", "show_tab('info')", "Info", show=False),
         bind("registry_history", "show_tab('history')", "History", show=False),
         bind("registry_card", "show_tab('card')", "Card", show=False),
@@ -124,7 +126,7 @@ class RegistryPane(Pane):
         table = self.query_one("#model-versions", FilterTable)
         table.set_rows(("version", "aliases", "score"), (
             (str(mv.id), (mv.ref, badges(mv.aliases), _primary(mv))) for mv in versions
-        ))
+        ), drop=("score",))  # the version line says the score too; the aliases are the facts here
         if versions and self.focus_is_free():
             table.table.focus()
         self._load_selected(force=True)
@@ -134,6 +136,14 @@ class RegistryPane(Pane):
         event.stop()
         self._load_selected()
 
+    @on(FilterTable.Selected, "#model-versions")
+    def _version_selected(self, event: FilterTable.Selected) -> None:
+        """`enter` on a version opens its model card."""
+        from tui.screens.model_card import ModelCardScreen
+
+        event.stop()
+        self.app.push_screen(ModelCardScreen(int(event.key)))
+
     def _load_selected(self, *, force: bool = False) -> None:
         key = self.query_one("#model-versions", FilterTable).selected_key
         if key is not None and (force or self.detail is None or str(self.detail.version.id) != key):
@@ -142,13 +152,11 @@ class RegistryPane(Pane):
     @work(thread=True, exclusive=True, group="registry-detail", exit_on_error=False)
     def load_detail(self, version_id: int) -> None:
         from core.registry import versions as registry
-        from core.registry.modelcard import model_card
-        from core.registry.packaging import build_manifest, promotion_gates
+        from tui.screens.model_card import version_card
 
         with Store.open(self.app.db_path, clock=self.app.clock) as store:
             mv = registry.version_by_id(store, version_id)
-            card = model_card(build_manifest(store, mv), promotion_gates(store, mv))
-            detail = VersionDetail(mv, registry.describe(store, mv), registry.history(store, mv.name), card)
+            detail = VersionDetail(mv, registry.describe(store, mv), registry.history(store, mv.name), version_card(store, mv))
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_detail, detail)
 
@@ -168,6 +176,7 @@ class RegistryPane(Pane):
         self.query_one("#history-table", FilterTable).set_rows(
             ("when", "alias", "action", "from", "to", "by", "reason"),
             ((str(entry["id"]), _history_cells(entry)) for entry in reversed(detail.history)),
+            drop=("by",), fit="reason",
         )
         self._show_card()
 

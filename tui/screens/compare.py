@@ -1,5 +1,10 @@
 """Marked runs side by side: the params that differ, every metric with its delta against
-the first run, and bars of each metric so the best stands out without reading numbers."""
+the first run, and bars of each metric so the best stands out without reading numbers.
+
+Runs of one configuration trained twice (another seed, newer data) differ in no param:
+the screen then says so in words instead of drawing an empty table, and the metrics
+follow as always. Every cell is a Text, so no param or metric name is read as markup.
+"""
 
 from __future__ import annotations
 
@@ -40,15 +45,27 @@ def delta_text(delta: float | None, lower_is_better: bool) -> Text:
     return Text(f"{delta:+.4f} {'better' if better else 'worse'}", style="green" if better else "red")
 
 
-def comparison_view(found: dict[str, Any]) -> Group:
-    """The rich renderables of a `core.experiments.runs.compare_runs` result."""
+def params_view(found: dict[str, Any]) -> Table | Text:
+    """The params that differ (or every param, after `a`), or words saying there are none."""
+    if not found["params"]:
+        count = found["hidden_identical_params"]
+        return Text(f"identical params: the runs share all {count} of them (a shows them)", style="bold")
     heads = [f"run {run['id']} {run['estimator']}" for run in found["runs"]]
-    params = Table(title="params that differ", title_justify="left", expand=False)
+    differing = sum(row["differs"] for row in found["params"])
+    title = ("params that differ" if differing == len(found["params"]) else
+             "params, those that differ first" if differing else "params (all identical)")
+    params = Table(title=title, title_justify="left", expand=False)
     params.add_column("param")
     for head in heads:
-        params.add_column(head)
+        params.add_column(plain(head))
     for row in found["params"]:
         params.add_row(plain(row["key"]), *(plain(format_value(v)) if v is not None else "—" for v in row["values"]))
+    return params
+
+
+def comparison_view(found: dict[str, Any]) -> Group:
+    """The rich renderables of a `core.experiments.runs.compare_runs` result."""
+    params = params_view(found)
     hidden = Text(f"{found['hidden_identical_params']} identical params hidden (a shows all)", style="dim")
     metrics = Table(title=f"metrics (deltas against run {found['runs'][0]['id']})", title_justify="left")
     metrics.add_column("metric")
@@ -61,11 +78,11 @@ def comparison_view(found: dict[str, Any]) -> Group:
         low, high = (min(present), max(present)) if present else (0.0, 0.0)
         for index, (run, value, delta) in enumerate(zip(found["runs"], row["values"], row["deltas"])):
             metrics.add_row(
-                row["key"] if index == 0 else "", str(run["id"]), format_value(value) if value is not None else "—",
-                delta_text(delta, row["lower_is_better"]), metric_bar(value, low, high),
+                plain(row["key"] if index == 0 else ""), plain(run["id"]), plain(format_value(value) if value is not None else "—"),
+                delta_text(delta, row["lower_is_better"]), plain(metric_bar(value, low, high)),
                 end_section=index == len(found["runs"]) - 1,
             )
-    return Group(params, hidden, metrics)
+    return Group(params, hidden, metrics) if found["params"] else Group(params, metrics)
 
 
 class CompareScreen(ReportsWorkerErrors, Screen[None]):

@@ -76,8 +76,8 @@ def metrics_table(run: Any) -> Table:
     for name in names:
         mean, std = run.metrics.get(f"cv_{name}_mean"), run.metrics.get(f"cv_{name}_std")
         spread = f"{mean:.4f} ± {std:.4f}" if mean is not None and std is not None else ""
-        label = Text(name, style="bold") if name == run.primary_metric else name
-        table.add_row(label, format_value(run.metrics[name]), spread)
+        label = Text(name, style="bold") if name == run.primary_metric else plain(name)
+        table.add_row(label, plain(format_value(run.metrics[name])), plain(spread))
     return table
 
 
@@ -146,7 +146,8 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: RunDetail) -> None:
-        from tui.widgets.run_plots import ImportanceBars, ResidualPlot, RocPlot
+        from tui.widgets.importance import ImportanceBars
+        from tui.widgets.run_plots import ResidualPlot, RocPlot
 
         self.detail = detail
         run = detail.run

@@ -19,7 +19,9 @@ from rich.text import Text
 Cell = str | Text
 
 MAX_COLUMN_WIDTH = 40
-"""Widest a column gets; longer values end in an ellipsis."""
+"""Widest a column gets; longer values end in an ellipsis (a table's `fit` column may get more)."""
+FIT_MIN_WIDTH = 12
+"""Narrowest a `fit` column gets before the table scrolls sideways instead."""
 PADDING = 1
 """Blank cells on each side of every column."""
 ELLIPSIS = "…"
@@ -39,7 +41,7 @@ def cell_width(cell: Cell) -> int:
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]]) -> list[int]:
-    """Widths fitting the header and every row, capped at MAX_COLUMN_WIDTH.
+    """Widths fitting the header and every row, not capped (see `fit_columns`).
 
     The caller passes every row, filtered out or not, so the layout holds still while
     the filter line narrows the table.
@@ -48,7 +50,38 @@ def column_widths(headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cel
     for _, cells in rows:
         for index, cell in enumerate(cells[: len(widths)]):
             widths[index] = max(widths[index], cell_width(cell))
-    return [min(width, MAX_COLUMN_WIDTH) for width in widths]
+    return widths
+
+
+def fit_columns(natural: Sequence[int], available: int | None, *, drop: Sequence[int] = (),
+                fit: int | None = None) -> tuple[list[int], list[int]]:
+    """Which columns to show, and how wide, in `available` cells (None: not laid out yet).
+
+    Every column is as wide as its widest value, up to MAX_COLUMN_WIDTH. At narrow widths
+    a table gives up its least important columns rather than cut its key facts: the
+    columns in `drop` are left out, in that order, until the line fits (or, with a `fit`
+    column, until that column gets the room it wants). The `fit` column (a message, a
+    reason) takes the room the others leave, wider than the cap when there is room and
+    down to FIT_MIN_WIDTH, ending in an ellipsis; where it is cut, the pane shows the
+    whole text of the highlighted row elsewhere. A line that still does not fit scrolls.
+    """
+    widths = [min(width, MAX_COLUMN_WIDTH) for width in natural]
+    shown = list(range(len(natural)))
+    if available is None:
+        return shown, widths
+    wanted = widths[fit] if fit is not None else 0
+
+    def others(columns: list[int]) -> int:
+        return line_width([widths[index] for index in columns if index != fit])
+
+    for index in drop:
+        if others(shown) + (wanted + 2 * PADDING if fit is not None else 0) <= available:
+            break
+        shown.remove(index)
+    if fit is not None:
+        room = available - others(shown) - 2 * PADDING
+        widths[fit] = max(min(room, natural[fit]), min(FIT_MIN_WIDTH, natural[fit]))
+    return shown, [widths[index] for index in shown]
 
 
 def line_width(widths: Sequence[int]) -> int:

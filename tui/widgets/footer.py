@@ -1,4 +1,8 @@
-"""The footer: Textual's Footer, rebuilt only when the keys it shows changed.
+"""The footer: Textual's compact Footer, rebuilt only when the keys it shows changed.
+
+Compact (one space between keys, none around them): at 80 columns a pane's own keys, the
+table's `/` and the app's `q`, `?` and `ctrl+p` must share one line, and the roomy style
+cut the last of them off.
 
 Textual's Footer removes and mounts all its key widgets on every binding change, and a
 pane switch changes the bindings twice (the old focus goes, the new one comes), each
@@ -15,7 +19,7 @@ class KeysFooter(Footer):
     """A Footer that skips a rebuild showing the same keys."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(compact=True)
         self._shown: tuple[object, ...] | None = None
 
     def _keys(self) -> tuple[object, ...]:

@@ -32,6 +32,19 @@ def histogram_bars(profile: dict[str, Any]) -> tuple[list[str], list[int]]:
     return [str(value) for value, _ in top[:MAX_BARS]], [int(count) for _, count in top[:MAX_BARS]]
 
 
+def histogram_note(name: str, role: str, profile: dict[str, Any]) -> str | None:
+    """Why column `name` has no histogram to draw, or None when it has one.
+
+    An id column names rows, one value each: its bars would say nothing (and a text id
+    has no bins at all, which drew an empty box), so the pane says so instead.
+    """
+    if role == "id":
+        return f"{name} is an id column: no histogram (every value names one row)."
+    if not histogram_bars(profile)[1]:
+        return f"{name} has no values to draw: {profile.get('missing', 0):,} missing of {profile.get('count', 0) + profile.get('missing', 0):,}."
+    return None
+
+
 def _edge_label(edge: Any) -> str:
     """Short axis labels: `16.6k`, `0.25`, `1.2M`; datetime edges (ISO texts) as their date."""
     if isinstance(edge, str):

@@ -12,7 +12,10 @@ redraw only the rows that differ, and a cursor move redraws the two lines it lea
 reaches. Over a slow SSH link that is all that is sent.
 
 Line 0 is the header, fixed at the top; row `i` is line `i + 1` of the scrolled content.
-Horizontal scrolling moves the header with the rows, a column at a time from the keys.
+Horizontal scrolling moves the header with the rows, a column at a time from the keys
+(`shift+left`/`shift+right`: plain `left`/`right` belong to the panes, which switch tabs
+with them). The vertical scrollbar's gutter is always kept, one cell wide, so a table's
+columns do not move when its rows start to overflow.
 """
 
 from __future__ import annotations
@@ -50,8 +53,12 @@ class RowMessage(Message):
         return self.table
 
 
-class Table(ScrollView, can_focus=True):
-    """Rows of cells under a header, with a row cursor; keys are strings chosen by the caller."""
+class Table(ScrollView, can_focus=True, inherit_bindings=False):
+    """Rows of cells under a header, with a row cursor; keys are strings chosen by the caller.
+
+    Its keys are its own, none inherited: a scrolling container's `left`/`right` would
+    scroll a wide table where the pane switches tabs with them.
+    """
 
     ALLOW_SELECT = False  # a click moves the cursor; it does not select text
 
@@ -60,6 +67,8 @@ class Table(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     Table {
         height: 1fr;
+        scrollbar-size-vertical: 1;
+        scrollbar-gutter: stable;
         background: $surface;
         color: $foreground;
         &:focus {
@@ -97,8 +106,8 @@ class Table(ScrollView, can_focus=True):
         Binding("end,ctrl+end", "last", "Last row", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("left", "column_left", "Scroll left", show=False),
-        Binding("right", "column_right", "Scroll right", show=False),
+        bind("scroll_left", "column_left", "Scroll left", show=False),
+        bind("scroll_right", "column_right", "Scroll right", show=False),
     ]
 
     class RowHighlighted(RowMessage):

@@ -1,4 +1,4 @@
-"""Modal screens shared by every pane: help, confirmation, choosing one item, and one line of text.
+"""Modal screens shared by every pane: confirmation, choosing one item, and one line of text.
 
 `ConfirmScreen` is the gate in front of anything that changes the registry or deletes:
 it states what will happen and returns True only on an explicit `y` or the confirm button.
@@ -13,38 +13,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
-
-
-class HelpScreen(ModalScreen[None]):
-    """Every key that works where `?` was pressed, grouped by where it applies."""
-
-    BINDINGS = [
-        Binding("escape,question_mark,q", "dismiss", "Close help"),
-        Binding("j", "scroll('down')", show=False),
-        Binding("k", "scroll('up')", show=False),
-    ]
-
-    def __init__(self, title: str, keys: Sequence[tuple[str, str, str]]) -> None:
-        """`keys` are (where, key, what it does) rows."""
-        super().__init__()
-        self._title = title
-        self._keys = list(keys)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog help"):
-            yield Label(self._title, classes="dialog-title")
-            table: DataTable = DataTable(cursor_type="row", id="help-keys")
-            table.add_columns("where", "key", "does")
-            for row in self._keys:
-                table.add_row(*row)
-            yield table
-            yield Static("escape or ? closes", classes="dialog-hint")
-
-    def action_scroll(self, direction: str) -> None:
-        table = self.query_one(DataTable)
-        (table.action_cursor_down if direction == "down" else table.action_cursor_up)()
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -1,12 +1,10 @@
-"""A run's plots (plotext through textual-plotext): ROC curve, residuals, importance bars.
+"""A run's plots (plotext through textual-plotext): ROC curve and residuals.
 
 Imported only from the run screen's worker thread, so plotext never loads on the UI
 thread. Each plot draws from data it was given; nothing here reads the database.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 from rich.console import RenderableType
@@ -58,22 +56,4 @@ class ResidualPlot(PlotextPlot):
         plt.bar(list(range(1, len(self._counts) + 1)), self._counts, marker="hd")
         positions = tick_positions(self._labels, self.size.width)  # labels never overlap (see histogram.py)
         plt.xticks(positions, [self._labels[p - 1] for p in positions])
-        return super().render()
-
-
-class ImportanceBars(PlotextPlot):
-    """Permutation importance on the holdout: how much the primary metric drops per feature."""
-
-    def __init__(self, importance: list[dict[str, Any]], metric: str) -> None:
-        super().__init__(classes="run-plot")
-        self._names = [row["feature"] for row in importance][::-1]
-        self._values = [round(float(row["mean"]), 4) for row in importance][::-1]
-        self._metric = metric
-
-    def render(self) -> RenderableType:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(f"permutation importance ({self._metric} drop)")
-        plt.bar(self._names, self._values, orientation="horizontal", marker="hd", width=0.3)
         return super().render()
