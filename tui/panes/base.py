@@ -84,10 +84,9 @@ class Pane(ReportsWorkerErrors, Vertical):
     def focus_first(self) -> None:
         """Focus the first widget of the pane that can take it; the pane itself when empty,
         or when it shows nothing focusable (a plot tab with no list beside it)."""
-        self.holds_focus = False
+        self.holds_focus = False  # out of the focus chain while it is searched
         first = next((widget for widget in self.screen.focus_chain if self in widget.ancestors_with_self), None)
-        if first is None:
-            self.holds_focus = True
+        self.holds_focus = first is None
         self.screen.set_focus(first or self)
 
     def action_show_tab(self, tab: str) -> None:
