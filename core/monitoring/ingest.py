@@ -40,7 +40,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -579,7 +579,7 @@ def reduce_file(job: _FileJob) -> tuple[int, list[WindowStats], list[np.ndarray]
         labels=None if not job.labels else encode_labels(job.reference, frame[job.labels].to_numpy(dtype=object),
                                                           f"{source}: --labels {job.labels}"),
     )
-    windows = split(traffic, job.kind, job.window_rows)
+    windows = split(traffic, job.kind, even_block(len(frame), job.window_rows))
     return len(frame), [
         reduce(job.reference, traffic.take(rows), kind=job.kind, key=key, start=start, end=end,
                future_rows=int(future[rows].sum()))
@@ -645,6 +645,13 @@ def ingest_files(
     jobs = [_FileJob(str(p), model_bytes, version.info, reference, kind, settings["window_rows"], labels,
                      time_column, now) for p in todo]
     results = _map(jobs, cluster)
+    if kind in TIME_WINDOW_SECONDS:
+        sparse = _sparse_time_windows(results, min_rows)
+        if sparse:  # too few rows per time window to judge any: blocks of rows judge them all
+            kind = "rows"
+            notes.append(f"{sparse}: windows of up to {settings['window_rows']} rows instead of {settings['window']}")
+            jobs = [replace(job, kind=kind) for job in jobs]
+            results = _map(jobs, cluster)
     by_key: dict[int, list[WindowStats]] = {}
     rows_of: dict[int, list[np.ndarray]] = {}  # window key -> row positions in the files, one after another
     blocks = offset = 0
@@ -689,6 +696,37 @@ def ingest_files(
             "files": [str(p) for p in todo], "rows": report.rows, "windows": report.windows, "alerts": report.alerts,
             "labels": labels, "kept_as": kept.ref if kept else None, "cluster": cluster})
     return report
+
+
+def even_block(n_rows: int, most: int) -> int:
+    """Rows per block so that `n_rows` split into equal blocks of at most `most`.
+
+    1,500 rows with window_rows = 1000 give two windows of 750, not 1000 and a 500-row
+    tail that would be judged on half the evidence.
+    """
+    if n_rows <= most:
+        return max(n_rows, 1)
+    blocks = -(-n_rows // most)
+    return -(-n_rows // blocks)
+
+
+def _sparse_time_windows(results: list[tuple[int, list[WindowStats], list[np.ndarray]]], min_rows: int) -> str:
+    """Why time windows would be too thin to judge (empty when they are not).
+
+    Thin means the median window, over all files, holds fewer than [alerts] min_rows rows,
+    so that drift and estimates would be shown but never alerted on for most of the batch.
+    """
+    sizes: dict[int, int] = {}
+    for _, parts, _ in results:
+        for stats in parts:
+            sizes[stats.key] = sizes.get(stats.key, 0) + stats.n_rows
+    if len(sizes) < 2:
+        return ""
+    median = float(np.median(list(sizes.values())))
+    if median >= min_rows:
+        return ""
+    return (f"{sum(sizes.values())} rows over {len(sizes)} time windows (median {median:g} rows,"
+            f" fewer than [alerts] min_rows = {min_rows})")
 
 
 def _keep_labelled_rows(store: Store, version: Any, paths: list[Path], labels: str, time_column: str | None) -> Any:

@@ -173,3 +173,33 @@ def test_labelled_batches_are_kept_as_a_dataset_version_each_window_can_read_bac
     assert (kept.ref, kept.n_rows, kept.target) == ("credit-risk-labelled@1", 300, "default")
     assert np.frombuffer(window["rows"], dtype=np.int64).tolist() == list(range(300))
     assert datasets.load_frame(store, kept)["income"].tolist() == pytest.approx(data["income"].tolist(), nan_ok=True)
+
+
+def test_a_batch_too_thin_per_day_is_judged_in_blocks_of_rows_and_says_so(served, tmp_path, pitboard):
+    data = month(1).head(600).copy()
+    data["scored_at"] = T0 - 30 * 86400 + np.arange(600) // 20 * 86400  # 20 rows a day for 30 days
+    path = tmp_path / "thin.csv"
+    data.to_csv(path, index=False)
+    done = pitboard("monitor", "ingest", REF, path, "--time-column", "scored_at")
+    assert done.exit_code == 0, done.stderr
+    assert ("  note: 600 rows over 30 time windows (median 20 rows, fewer than [alerts] min_rows = 200):"
+            " windows of up to 1000 rows instead of daily") in done.stdout
+    (window,) = _windows(served.open())
+    assert (window["kind"], window["n_rows"]) == ("rows", 600)
+
+
+def test_row_windows_split_a_batch_evenly_rather_than_leaving_a_thin_tail(served, tmp_path):
+    path = tmp_path / "big.csv"
+    data = month(1).head(1400)
+    data.to_csv(path, index=False)
+    store = served.open()
+    ingest_files(store, REF, [str(path)])
+    assert [w["n_rows"] for w in _windows(store)] == [700, 700]
+
+
+@pytest.mark.parametrize(("n_rows", "most", "block"), [(1, 1000, 1), (1000, 1000, 1000), (1001, 1000, 501),
+                                                       (1500, 1000, 750), (2999, 1000, 1000), (3001, 1000, 751)])
+def test_even_blocks_are_at_most_the_setting_and_equal_to_within_one_row(n_rows, most, block):
+    from core.monitoring.ingest import even_block
+
+    assert even_block(n_rows, most) == block
