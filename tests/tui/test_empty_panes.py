@@ -6,7 +6,6 @@ there; `t` in the Experiments pane opens the train modal whether or not its data
 from __future__ import annotations
 
 import pytest
-from textual.widgets._footer import FooterKey
 
 from core.store.database import Store
 from tui.screens.help import HelpScreen
@@ -22,7 +21,10 @@ PANES = {"1": "data", "2": "experiments", "3": "registry", "4": "monitor", "5": 
 
 
 def footer_keys(app) -> set[str]:  # type: ignore[no-untyped-def]
-    return {key.key for key in app.screen.query(FooterKey)}
+    from tui.widgets.footer import KeysFooter
+
+    footer = app.screen.query_one(KeysFooter)
+    return {key.key for key in footer.keys} | ({footer.palette.key} if footer.palette else set())
 
 
 async def open_pane(pilot, key: str):  # type: ignore[no-untyped-def]

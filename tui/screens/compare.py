@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from core.cli._output import format_value
 from core.store.database import Store
 from tui.errors import ReportsWorkerErrors
+from tui.widgets.footer import KeysFooter
 from tui.widgets.table import plain
 
 BAR_WIDTH = 20
@@ -103,7 +104,7 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         yield Label(f"Compare runs {', '.join(map(str, self.run_ids))}", classes="screen-title")
         with VerticalScroll(id="compare-body"):
             yield Static("loading…", id="compare-view")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

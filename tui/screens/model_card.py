@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Markdown
+from textual.widgets import Label, Markdown
 
 from core.store.database import Store
 from tui.errors import ReportsWorkerErrors
+from tui.widgets.footer import KeysFooter
 
 
 def version_card(store: Store, mv: Any) -> str:
@@ -48,7 +49,7 @@ class ModelCardScreen(ReportsWorkerErrors, Screen[None]):
         yield Label("Model card", id="card-title", classes="screen-title")
         with VerticalScroll(id="card-body"):
             yield Markdown("loading…", id="card-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#card-body").focus()

@@ -20,11 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from core.cli._output import format_value
 from core.store.database import Store
 from tui.errors import ReportsWorkerErrors
+from tui.widgets.footer import KeysFooter
 from tui.widgets.table import plain
 
 MAX_IMPORTANCE_BARS = 12
@@ -132,7 +133,7 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
             yield Static("loading…", id="run-summary")
             yield Horizontal(id="run-plots")
             yield Static("", id="run-params")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()
