@@ -65,23 +65,32 @@ class KeysFooter(Widget):
         self.keys: tuple[FooterKey, ...] = ()
         self.palette: FooterKey | None = None
         self._spans: list[tuple[int, int, FooterKey]] = []  # (start, end, key) of each drawn key
+        self._pending = False  # a read of the keys is scheduled
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
-        self.bindings_changed(self.screen)
+        self._read_keys()
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Read the live keys; repaint only when what the footer shows changed."""
-        if not self.is_attached or screen is not self.screen:
+        """Read the live keys after this refresh: a focus move changes the bindings twice
+        (blur, then focus), and the footer draws only where they ended up."""
+        if self.is_attached and screen is self.screen and not self._pending:
+            self._pending = True
+            self.call_after_refresh(self._read_keys)
+
+    def _read_keys(self) -> None:
+        """Take the screen's live keys; repaint only when what the footer shows changed."""
+        self._pending = False
+        if not self.is_attached:
             return
         palette_key = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
         keys: list[FooterKey] = []
         palette = None
         seen_actions: set[str] = set()
-        for key, active in screen.active_bindings.items():
+        for key, active in self.screen.active_bindings.items():
             binding = active.binding
             shown = FooterKey(binding.key, self.app.get_key_display(binding), binding.description, active.enabled)
             if key == palette_key:  # shown at the right edge, whatever its `show`, as Textual's footer does
