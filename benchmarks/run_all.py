@@ -29,6 +29,7 @@ QUICK: dict[str, list[str]] = {
     "log_metrics": ["--sizes", "1000,10000"],
     "serving_load": ["--requests", "2000", "--seconds", "5"],
     "monitor_ingest": ["--rows", "100000"],
+    "multivariate": ["--rows", "100000"],
     "tui_startup": ["--rows", "100000", "--runs", "3"],
     "tui_responsiveness": ["--rounds", "3", "--seconds", "5"],
     "first_run": ["--cache", "fresh"],

@@ -70,6 +70,7 @@ DEFAULTS: dict[str, str] = {
     "monitor_drift": "d",
     "monitor_trends": "t",
     "monitor_alerts": "l",
+    "monitor_segments": "s",
     "monitor_model": "m",
     "monitor_ack": "a",
     "monitor_retrain": "R",
@@ -87,7 +88,7 @@ PANE_KEYS: dict[str, tuple[str, ...]] = {
     "jobs": ("jobs_cancel",),
     "registry": ("tab_prev", "tab_next", "registry_info", "registry_history", "registry_card", "registry_promote", "registry_rollback",
                  "registry_bundle", "registry_serve"),
-    "monitor": ("tab_prev", "tab_next", "monitor_drift", "monitor_trends", "monitor_alerts", "monitor_model", "monitor_ack", "monitor_retrain"),
+    "monitor": ("tab_prev", "tab_next", "monitor_drift", "monitor_trends", "monitor_alerts", "monitor_segments", "monitor_model", "monitor_ack", "monitor_retrain"),
 }
 
 

@@ -149,10 +149,28 @@ def windows(obj, model: str, limit: int, as_json: bool) -> None:
         "window": w["id"], "version": w["version"], "kind": w["kind"], "start": iso(w["start"]), "rows": w["n_rows"],
         "errors": "" if w["error_rate"] is None else f"{w['error_rate']:.1%}", "drift": f"{w['n_drifted']}/{w['n_features']}", "pred_psi": w["prediction_psi"], "labelled": w["n_labelled"],
         "metric": _headline(w["metrics"]), "estimated": _headline(w["estimated"]),
-        "drifted": ", ".join(w["drifted_features"])[:40],
+        "multivariate": _multivariate_cell(w["multivariate"]), "drifted": ", ".join(w["drifted_features"])[:40],
     } for w in found], False)
     if not found:
         click.echo(f"no windows for {model} yet: run `pitboard monitor ingest {model}`")
+
+
+def _multivariate_cell(found: dict | None) -> str:
+    """`1.31 DRIFT` / `0.92 ok`: the window's reconstruction error and its verdict."""
+    if found is None or found["error"] is None:
+        return ""
+    return f"{found['error']:.3f} {'DRIFT' if found['drifted'] else 'ok'}"
+
+
+def multivariate_line(found: dict | None) -> str:
+    """The multivariate verdict of a window in one sentence, naming the features behind it."""
+    if found is None or found["error"] is None:
+        return "multivariate: not measured for this window"
+    where = "outside" if found["drifted"] else "within"
+    top = ", ".join(f"{t['feature']} (+{t['rise']:.3f})" for t in found["top"])
+    return (f"multivariate: reconstruction error {found['error']:.3f}, {where} the reference band"
+            f" {found['lower']:.3f} .. {found['upper']:.3f}: {'DRIFT' if found['drifted'] else 'ok'}"
+            + (f"; most error added by {top}" if top else ""))
 
 
 def _headline(metrics: dict) -> str:
@@ -180,6 +198,63 @@ def window(obj, window_id: int, as_json: bool) -> None:
     emit([{"feature": f["feature"], "count": f["count"], "missing": f["missing"], "test": f["test"],
            "statistic": f["statistic"], "p_value": f["p_value"], "psi": f["psi"],
            "verdict": "DRIFT" if f["drifted"] else "ok"} for f in found], False)
+    from core.monitoring.status import window_multivariate
+
+    click.echo(multivariate_line(window_multivariate(obj.store, window_id)))
+
+
+@monitor.command("segments")
+@click.argument("model")
+@click.argument("window_id", metavar="[WINDOW]", type=int, required=False)
+@json_option
+@click.pass_obj
+def segments(obj, model: str, window_id: int | None, as_json: bool) -> None:
+    """The segments of WINDOW (default: the newest with segments) ranked by how far they
+    moved: largest feature PSI against the same segment of the reference, the features
+    flagged under false discovery control, row counts and labelled metrics."""
+    from core.monitoring.status import segment_report
+
+    found = segment_report(obj.store, model, window_id)
+    if as_json:
+        emit(found, True)
+        return
+    click.echo(f"window {found['window']} of {model}: {found['rows']} rows; flagged at false discovery rate {found['fdr']:g},"
+               f" segments under {found['min_rows']} rows not judged")
+    emit([segment_row(r) for r in found["segments"]], False)
+
+
+def segment_row(row: dict) -> dict:
+    """One ranked segment as a table row (the CLI's and the app's)."""
+    change = row.get("metric_change") or {}
+    metric = _headline(row["metrics"])
+    if metric and change:
+        name = metric.split()[0]
+        metric += f" ({change.get(name, 0.0):+.3f})" if name in change else ""
+    return {"column": row["column"], "segment": row["segment"], "rows": row["rows"],
+            "moved": "" if row["moved"] is None else f"{row['moved']:.3f}",
+            "verdict": ("DRIFT" if row["flagged"] else "ok") if row["judged"] else row["why"],
+            "flagged": ", ".join(row["flagged"]), "metric": metric}
+
+
+@monitor.command("explain")
+@click.argument("model")
+@click.argument("window_id", metavar="WINDOW", type=int)
+@json_option
+@click.pass_obj
+def explain(obj, model: str, window_id: int, as_json: bool) -> None:
+    """Which features tell WINDOW apart from MODEL's reference: a domain classifier's ROC AUC
+    (cross-validated; 0.5 = indistinguishable) and permutation importances."""
+    from core.monitoring.explain import explain_window
+
+    found = explain_window(obj.store, model, window_id)
+    if as_json:
+        emit(found, True)
+        return
+    click.echo(f"window {window_id} of {model} v{found['version']}: domain classifier ROC AUC {found['auc']:.3f}"
+               f" +/- {found['auc_std']:.3f} ({found['folds']}-fold, {found['window_rows']} window rows against"
+               f" {found['reference_rows']} reference rows; 0.5 = indistinguishable)")
+    emit([{"feature": f["feature"], "importance": round(f["importance"], 4), "std": round(f["std"], 4)}
+          for f in found["features"]], False)
 
 
 @monitor.command("retrains")

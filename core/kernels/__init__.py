@@ -1,4 +1,5 @@
-"""numba kernels for drift statistics (`drift`) and model metrics (`metrics`).
+"""numba kernels for drift statistics (`drift`), model metrics (`metrics`) and the
+multivariate drift detector's reconstruction errors (`reconstruction`).
 
 Pure functions on numpy arrays: no I/O, no SQLite, no pandas (tables are the data
 stage's: `core.data.drift.drift_report` runs these kernels column by column). Importing
@@ -24,7 +25,7 @@ def warmup() -> float:
     started = time.perf_counter()
     import numpy as np
 
-    from core.kernels import _kolmogorov, drift, metrics
+    from core.kernels import _kolmogorov, drift, metrics, reconstruction
     from core.kernels.profile import sorted_finite
 
     ref = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan])
@@ -58,6 +59,8 @@ def warmup() -> float:
         categorical.chi2_test(codes[::-1].copy())
         categorical.jensen_shannon(codes[:5])
         categorical.psi(codes[:5])
+    reconstruction.reconstruction_sums(np.column_stack([ref, ref]), np.zeros((len(ref), 1), dtype=np.int64),
+                                       np.array([2, 4]), np.zeros(4), np.ones(4), np.eye(4)[:2], np.array([0, 1, 2, 2]), 3)
 
     labels = np.array([0, 1, 1, 0, 1])
     scores = np.array([0.1, 0.8, 0.6, 0.4, 0.6])

@@ -31,7 +31,12 @@ Thresholds come from `[alerts]` in pitboard.toml, per model from `[alerts.<model
 - `max_error_rate` / `max_error_rate_warning`: share of prediction requests of served
   traffic answered with an error (invalid input, too large, 5xx; not 401, see
   `core.serving.service_errors`), judged once a window holds `min_requests` requests (one bad
-  request in a quiet hour is not an outage).
+  request in a quiet hour is not an outage);
+- `consecutive`: a rule raises an alert only once it has failed in this many windows of
+  the version in a row (windows where the rule had no verdict, e.g. under `min_rows`, are
+  skipped, not counted). 1 by default: the demo's recession fails the drift rules in its
+  first month and must be caught there; 2 trades a window of delay for quiet on a single
+  odd window.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "min_requests": 20,
     "max_error_rate": 0.05,
     "max_error_rate_warning": 0.01,
+    "consecutive": 1,
 }
 RANGES: dict[str, Range] = {
     "min_rows": at_least(0), "min_labelled": at_least(0), "min_requests": at_least(0),
@@ -69,7 +75,7 @@ RANGES: dict[str, Range] = {
     "top_k": at_least(0, 100_000), "top_k_drifted": at_least(0, 100_000),
     "prediction_psi": at_least(0), "prediction_psi_warning": at_least(0),
     "min_metric": at_least(0), "band_sigmas": at_least(0, 100),
-    "max_latency_p99_ms": above(0),
+    "max_latency_p99_ms": above(0), "consecutive": at_least(1, 1000),
 }
 
 STATES = ("open", "acknowledged", "resolved")
@@ -233,6 +239,32 @@ def _metric_finding(rule: str, severity: str, metric: str, value: float, band: d
     word = "above" if lower_better else "below"
     message = f"{metric} {value:.3f} {how}, {word if bad else 'within'} {'limit' if bad else 'the limit'} {threshold:.3f}"
     return Finding(rule, "performance", severity if bad else None, value, threshold, message)
+
+
+def unconfirmed(findings: list[Finding], earlier: list[list[Finding]], consecutive: int) -> set[str]:
+    """The failing rules of `findings` that have not failed `consecutive` windows in a row yet.
+
+    `earlier` holds the findings of the version's previous windows, newest first. A window
+    without a verdict of the rule (too few rows, no labels) neither counts nor breaks the
+    streak; a window that passed breaks it.
+    """
+    waiting = set()
+    for finding in findings:
+        if finding.severity is None or consecutive <= 1:
+            continue
+        streak = 1
+        for past in earlier:
+            verdict = next((f for f in past if f.rule == finding.rule), None)
+            if verdict is None:
+                continue
+            if verdict.severity is None:
+                break
+            streak += 1
+            if streak >= consecutive:
+                break
+        if streak < consecutive:
+            waiting.add(finding.rule)
+    return waiting
 
 
 # -- recording -----------------------------------------------------------------------------

@@ -11,6 +11,12 @@ mean is "drifted" by any distance, so a distance test judges only windows with a
 `MIN_JUDGED_VALUES` values of the feature (KS and chi-square need no such floor: their
 p-values already say how little a handful of rows proves).
 
+Significance is not importance: on large windows KS and chi-square call a negligible
+shift significant. With `min_effect` (`[monitoring] min_effect`, 0.1 by default) their
+verdict also needs an effect of that size: the KS distance D itself, and Cramer's V
+(sqrt(chi2 / n), n both samples' rows) for chi-square, where 0.1 is Cohen's "small"
+effect and matches the 0.1 the distance tests already require.
+
 Histograms are the counts of a window's values over the reference's PSI bins (numeric)
 or categories plus one cell for unseen categories (categorical). They add up across
 windows, and PSI of the sum is the PSI of the union of their rows (`psi_of_counts`).
@@ -40,18 +46,20 @@ class TestResult:
     drifted: bool
 
 
-def default_test(profile: ReferenceProfile, current: np.ndarray) -> TestResult:
-    """The default test of `current` (non-missing values, or codes) against `profile`."""
+def default_test(profile: ReferenceProfile, current: np.ndarray, min_effect: float = 0.0) -> TestResult:
+    """The default test of `current` (non-missing values, or codes) against `profile`;
+    a significance test also needs an effect of at least `min_effect`."""
     small = profile.n <= SMALL_REFERENCE
     if profile.kind == "categorical":
         if small:
             statistic, p_value = profile.chi2_test(current)
-            return TestResult("chi2", statistic, p_value, bool(p_value < P_VALUE_THRESHOLD))
+            cramers_v = float(np.sqrt(statistic / (profile.n + len(current)))) if statistic == statistic else 0.0
+            return TestResult("chi2", statistic, p_value, bool(p_value < P_VALUE_THRESHOLD and cramers_v >= min_effect))
         distance = profile.jensen_shannon(current)
         return TestResult("jensen_shannon", distance, None, _far(distance, current))
     if small:
         statistic, p_value = profile.ks_test(current)
-        return TestResult("ks", statistic, p_value, bool(p_value <= P_VALUE_THRESHOLD))
+        return TestResult("ks", statistic, p_value, bool(p_value <= P_VALUE_THRESHOLD and statistic >= min_effect))
     distance = profile.wasserstein(current) / max(profile.std, STD_FLOOR)
     return TestResult("wasserstein", distance, None, _far(distance, current))
 

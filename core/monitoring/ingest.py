@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from core.monitoring.alerts import rules_for
-from core.monitoring.references import Reference, ensure_reference, scores_of
+from core.monitoring.references import Reference, encode_discrete, ensure_reference, ensure_segments, scores_of
 from core.monitoring.settings import TIME_WINDOW_SECONDS, monitoring_settings
 from core.monitoring.status import write_window
 from core.monitoring.windows import MISSING_CODE, Traffic, WindowStats, bucket, merge, no_rows, reduce, split
@@ -111,11 +111,7 @@ def encode_columns(reference: Reference, columns: dict[str, Any]) -> dict[str, n
         if ref.kind == "numeric":
             encoded[ref.name] = numbers
             continue
-        values = ref.values
-        position = np.minimum(np.searchsorted(values, numbers), len(values) - 1)
-        codes = np.where(values[position] == numbers, position, len(values)).astype(np.int64)
-        codes[np.isnan(numbers)] = MISSING_CODE
-        encoded[ref.name] = codes
+        encoded[ref.name] = encode_discrete(ref.values, numbers)
     return encoded
 
 
@@ -257,12 +253,14 @@ def _ingest_deployment_once(store: Store, deployment_id: int) -> IngestReport | 
         positions = np.flatnonzero(plan.take & (versions == version_id))
         version = version_by_id(store, int(version_id))
         reference = ensure_reference(store, version)
+        segments = ensure_segments(store, version, reference, settings)
         traffic = _log_traffic(reference, table.take(positions), ts[positions], seqs[positions])
         report.seconds["read"] += time.perf_counter() - clock
         clock = time.perf_counter()
         for key, start, end, rows_in in split(traffic, kind, settings["window_rows"]):
             part = traffic.take(rows_in)
-            stats = reduce(reference, part, kind=kind, key=key, start=start, end=end)
+            stats = reduce(reference, part, kind=kind, key=key, start=start, end=end, min_effect=settings["min_effect"],
+                           segments=segments)
             stats.n_requests = int(first_of_request[positions][rows_in].sum())
             prepared.append((version, reference, stats, part))
         report.seconds["reduce"] += time.perf_counter() - clock
@@ -545,6 +543,8 @@ class _FileJob:
     labels: str | None
     time_column: str | None
     now: float
+    min_effect: float
+    segments: list[Any]
 
 
 def reduce_file(job: _FileJob) -> tuple[int, list[WindowStats], list[np.ndarray]]:
@@ -582,7 +582,7 @@ def reduce_file(job: _FileJob) -> tuple[int, list[WindowStats], list[np.ndarray]
     windows = split(traffic, job.kind, even_block(len(frame), job.window_rows))
     return len(frame), [
         reduce(job.reference, traffic.take(rows), kind=job.kind, key=key, start=start, end=end,
-               future_rows=int(future[rows].sum()))
+               future_rows=int(future[rows].sum()), min_effect=job.min_effect, segments=job.segments)
         for key, start, end, rows in windows
     ], [rows for *_, rows in windows]
 
@@ -628,6 +628,7 @@ def ingest_files(
         kind = "rows"  # without a time column a file has no times of its own to bucket by
         notes.append(f"no --time-column: windows of up to {settings['window_rows']} rows instead of {settings['window']}")
     reference = ensure_reference(store, version)
+    segments = ensure_segments(store, version, reference, settings)
     min_rows = rules_for(store, version.name)["min_rows"]
     model_bytes = get_blob(store, version.model_sha256)
     shas = {path: file_sha256(path) for path in paths}
@@ -643,7 +644,7 @@ def ingest_files(
         return report
     now = store.clock()
     jobs = [_FileJob(str(p), model_bytes, version.info, reference, kind, settings["window_rows"], labels,
-                     time_column, now) for p in todo]
+                     time_column, now, settings["min_effect"], segments) for p in todo]
     results = _map(jobs, cluster)
     if kind in TIME_WINDOW_SECONDS:
         sparse = _sparse_time_windows(results, min_rows)
@@ -677,7 +678,7 @@ def ingest_files(
                 raise PitboardError(f"{path}: was ingested by another process just now; nothing written")
             report.rows += n_rows
         for key in sorted(by_key):
-            stats = merge(reference, by_key[key])
+            stats = merge(reference, by_key[key], settings["min_effect"])
             window_id, raised = write_window(
                 store, model_id=version.model_id, model=version.name, version_id=version.id, stream=stream,
                 stats=stats, reference=reference,

@@ -61,6 +61,7 @@ class Reference:
     prediction: Any  # ReferenceProfile of the score, or None
     performance: dict[str, float]
     band: dict[str, dict[str, float]]
+    multivariate: Any = None  # core.monitoring.multivariate.MultivariateReference, or why there is none (str)
 
     @property
     def importance(self) -> dict[str, float]:
@@ -122,6 +123,7 @@ def build_reference(store: Store, version: Any) -> Reference:
     reference = Reference(
         version_id=version.id, task=info["task"], classes=info.get("classes"), primary_metric=info.get("primary_metric") or "",
         n_rows=len(frame), features=features, prediction=prediction, performance=performance, band=band,
+        multivariate=_fit_multivariate(store, version, frame, features),
     )
     _save(store, version, reference)
     return reference
@@ -142,6 +144,67 @@ def profile_column(values: Any, kind: str) -> tuple[str, Any]:
     text = values.astype(str).where(values.notna())
     categories = sorted(set(text.dropna()))
     return "categorical", ReferenceProfile.categorical(encode_categories(values, categories), categories)
+
+
+def encode_discrete(values: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """Codes of numbers against a discrete feature's reference values: -1 missing, len(values) unseen."""
+    position = np.minimum(np.searchsorted(values, numbers), len(values) - 1)
+    codes = np.where(values[position] == numbers, position, len(values)).astype(np.int64)
+    codes[np.isnan(numbers)] = -1
+    return codes
+
+
+def encode_frame(frame: Any, features: list[FeatureReference]) -> dict[str, np.ndarray]:
+    """Training columns encoded as traffic is (`core.monitoring.windows.Traffic`)."""
+    from core.data.drift import encode_categories
+
+    encoded = {}
+    for ref in features:
+        if ref.kind == "categorical":
+            encoded[ref.name] = encode_categories(frame[ref.name], ref.categories)
+            continue
+        numbers = frame[ref.name].to_numpy(dtype=np.float64, na_value=np.nan)
+        encoded[ref.name] = numbers if ref.kind == "numeric" else encode_discrete(ref.values, numbers)
+    return encoded
+
+
+def _fit_multivariate(store: Store, version: Any, frame: Any, features: list[FeatureReference]) -> Any:
+    """The PCA reconstruction model of the training data, or why there is none."""
+    from core.monitoring.multivariate import fit
+    from core.monitoring.settings import monitoring_settings
+
+    settings = monitoring_settings(store, version.name)
+    return fit(encode_frame(frame, features), {f.name: f.kind for f in features},
+               {f.name: len(f.categories) for f in features if f.kind != "numeric"},
+               variance=settings["pca_variance"], chunk_rows=settings["band_chunk_rows"])
+
+
+def ensure_segments(store: Store, version: Any, reference: Reference, settings: dict[str, Any]) -> list[Any]:
+    """The segment references of `[monitoring] segments`, built from the training data the
+    first time a column (at its `segment_bins`) is asked for; a column the model does not
+    have is an error naming it."""
+    from core.monitoring.segments import SegmentReference, fit
+
+    columns, bins = settings["segments"], settings["segment_bins"]
+    names = [f.name for f in reference.features]
+    for column in columns:
+        if column not in names:
+            raise PitboardError(f"{store.config_path}: [monitoring] segments: {column!r} is not a feature of {version.ref};"
+                                f" its features: {', '.join(names)}")
+    stored = {r["column_name"]: SegmentReference.from_json(r["spec"]) for r in store.rows(
+        "SELECT column_name, spec FROM monitor_reference_segments WHERE version_id = ? AND bins = ?", (version.id, bins))}
+    missing = [c for c in columns if c not in stored]
+    if missing:
+        from core.data import datasets
+
+        encoded = encode_frame(datasets.load_frame(store, datasets.resolve(store, version.info["dataset"])), reference.features)
+        with store.transaction():
+            for column in missing:
+                stored[column] = fit(column, reference.features, encoded, bins)
+                store.conn.execute(
+                    "INSERT OR IGNORE INTO monitor_reference_segments (version_id, column_name, bins, spec) VALUES (?, ?, ?, ?)",
+                    (version.id, column, bins, stored[column].to_json()))
+    return [stored[c] for c in columns]
 
 
 def _holdout_scores(store: Store, version: Any) -> tuple[np.ndarray | None, dict[str, dict[str, float]], dict[str, float]]:
@@ -191,11 +254,12 @@ def _proba(outputs: dict[str, np.ndarray], classes: list[Any], rows: np.ndarray)
 def _save(store: Store, version: Any, reference: Reference) -> None:
     with store.transaction():
         inserted = store.conn.execute(
-            "INSERT OR IGNORE INTO monitor_references (version_id, task, n_rows, prediction, performance, band, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO monitor_references (version_id, task, n_rows, prediction, performance, band, multivariate,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (version.id, reference.task, reference.n_rows,
              reference.prediction.to_bytes() if reference.prediction is not None else None,
-             json.dumps(reference.performance), json.dumps(reference.band), store.clock()),
+             json.dumps(reference.performance), json.dumps(reference.band), _multivariate_text(reference.multivariate),
+             store.clock()),
         ).rowcount
         if not inserted:  # another process profiled it first; theirs is as good
             return
@@ -205,6 +269,22 @@ def _save(store: Store, version: Any, reference: Reference) -> None:
         )
         store.audit("monitor.reference", version.ref, {"features": len(reference.features), "rows": reference.n_rows,
                                                        "band": sorted(reference.band)})
+
+
+def _multivariate_text(multivariate: Any) -> str:
+    if isinstance(multivariate, str):
+        return json.dumps({"none": multivariate})
+    return multivariate.to_json()
+
+
+def _multivariate_of(text: str | None) -> Any:
+    """The stored multivariate model, its absence's reason, or (references built before it) a note."""
+    from core.monitoring.multivariate import MultivariateReference
+
+    if text is None:
+        return "the reference was built before multivariate drift existed"
+    data = json.loads(text)
+    return data["none"] if "none" in data else MultivariateReference.from_json(text)
 
 
 def load_reference(store: Store, version_id: int) -> Reference | None:
@@ -227,6 +307,7 @@ def load_reference(store: Store, version_id: int) -> Reference | None:
         n_rows=row["n_rows"], features=features,
         prediction=ReferenceProfile.from_bytes(bytes(row["prediction"])) if row["prediction"] is not None else None,
         performance=json.loads(row["performance"]), band=json.loads(row["band"]),
+        multivariate=_multivariate_of(row["multivariate"]),
     )
 
 

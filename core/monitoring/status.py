@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from core.monitoring import alerts as alert_rules
+from core.monitoring.multivariate import MultivariateReference, MultivariateStats, verdict
 from core.monitoring.references import Reference
 from core.monitoring.settings import monitoring_settings
 from core.monitoring.windows import WindowStats
@@ -69,6 +70,13 @@ def write_window(
         [(window_id, f.feature, f.count, f.missing, f.test, f.statistic, f.p_value, int(f.drifted), f.psi,
           json.dumps(f.histogram)) for f in stats.features],
     )
+    if stats.multivariate is not None and isinstance(reference.multivariate, MultivariateReference):
+        _write_multivariate(store, window_id, reference.multivariate, stats.multivariate)
+    store.conn.executemany(
+        "INSERT INTO monitor_window_segments (window_id, column_name, segment, n_rows, histograms, n_labelled, metrics)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(window_id, s.column, s.segment, s.n_rows, json.dumps(s.histograms), s.n_labelled, json.dumps(s.metrics))
+         for s in stats.segments])
     if outputs is not None:
         seqs, scores, codes = outputs
         store.conn.execute(
@@ -77,6 +85,15 @@ def write_window(
              None if codes is None else codes.astype(np.int64).tobytes()),
         )
     return window_id, evaluate_window(store, model_id, model, window_id, reference)
+
+
+def _write_multivariate(store: Store, window_id: int, reference: MultivariateReference, stats: MultivariateStats) -> None:
+    judged = verdict(reference, stats)
+    store.conn.execute(
+        "INSERT INTO monitor_window_multivariate (window_id, n_rows, error_sum, sse, error, lower, upper, drifted, top)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (window_id, stats.n_rows, stats.error_sum, json.dumps(dict(zip(reference.features, stats.sse))), judged["error"],
+         judged["lower"], judged["upper"], int(judged["drifted"]), json.dumps(judged["top"])))
 
 
 def evaluate_window(store: Store, model_id: int, model: str, window_id: int, reference: Reference) -> list[int]:
@@ -92,14 +109,39 @@ def evaluate_window(store: Store, model_id: int, model: str, window_id: int, ref
     window = alert_rules.decode_window(store.row(
         "SELECT w.*, v.version FROM monitor_windows w JOIN model_versions v ON v.id = w.version_id WHERE w.id = ?",
         (window_id,)))
-    features = [dict(r) for r in store.rows("SELECT * FROM monitor_window_features WHERE window_id = ?", (window_id,))]
-    findings = alert_rules.evaluate(window, features, reference_facts(reference), alert_rules.rules_for(store, model))
+    rules = alert_rules.rules_for(store, model)
+    findings = _findings(store, window, reference, rules)
+    if rules["consecutive"] > 1:  # a rule that has not failed long enough yet neither raises nor resolves
+        waiting = alert_rules.unconfirmed(findings, _earlier_findings(store, window, reference, rules), rules["consecutive"])
+        findings = [f for f in findings if f.rule not in waiting]
     raised = alert_rules.record(store, model_id, model, window, findings)
     replaced = _replaced_by(store, window)
     if raised and replaced:
         alert_rules.resolve_ids(store, raised, f"{model} v{window['version']} no longer serves: {replaced}")
         return []
     return raised
+
+
+def _findings(store: Store, window: dict[str, Any], reference: Reference, rules: dict[str, Any]) -> list[alert_rules.Finding]:
+    features = [dict(r) for r in store.rows("SELECT * FROM monitor_window_features WHERE window_id = ?", (window["id"],))]
+    return alert_rules.evaluate(window, features, reference_facts(reference), rules)
+
+
+EARLIER_WINDOWS = 100
+"""How far back a `consecutive` streak is looked for (windows without a verdict are skipped)."""
+
+
+def _earlier_findings(store: Store, window: dict[str, Any], reference: Reference,
+                      rules: dict[str, Any]) -> list[list[alert_rules.Finding]]:
+    """The rules' verdicts on the version's windows that ended before this one, newest first.
+
+    Any stream: monthly batch files are separate streams, and their months still follow
+    one another."""
+    rows = store.rows(
+        "SELECT * FROM monitor_windows WHERE version_id = ? AND (end < ? OR (end = ? AND id < ?))"
+        " ORDER BY end DESC, id DESC LIMIT ?",
+        (window["version_id"], window["end"], window["end"], window["id"], EARLIER_WINDOWS))
+    return [_findings(store, alert_rules.decode_window(row), reference, rules) for row in rows]
 
 
 def _replaced_by(store: Store, window: dict[str, Any]) -> str | None:
@@ -133,8 +175,50 @@ def list_windows(store: Store, model: str, *, limit: int = 20) -> list[dict[str,
                 (row["id"],),
             )
         ]
+        window["multivariate"] = window_multivariate(store, row["id"])
         windows.append(window)
     return windows
+
+
+def segment_report(store: Store, model: str, window_id: int | None = None) -> dict[str, Any]:
+    """The segments of a window of `model` (default: its newest window with segments), ranked
+    by how far they moved (`core.monitoring.segments.judge`) under the model's settings."""
+    from core.monitoring.segments import SegmentReference, SegmentStats, judge
+    from core.registry.versions import model_id
+
+    wanted = model_id(store, model)
+    if window_id is None:
+        window_id = store.value(
+            "SELECT w.id FROM monitor_windows w WHERE w.model_id = ? AND EXISTS"
+            " (SELECT 1 FROM monitor_window_segments s WHERE s.window_id = w.id) ORDER BY w.end DESC, w.id DESC LIMIT 1",
+            (wanted,))
+        if window_id is None:
+            raise PitboardError(f"{model}: no window has segments yet; set [monitoring] segments in {store.config_path}"
+                                " and ingest traffic")
+    window = store.row("SELECT * FROM monitor_windows WHERE id = ? AND model_id = ?", (window_id, wanted))
+    if window is None:
+        raise PitboardError(f"window {window_id}: no such window of {model}")
+    settings = monitoring_settings(store, model)
+    references = [SegmentReference.from_json(r["spec"]) for r in store.rows(
+        "SELECT spec FROM monitor_reference_segments WHERE version_id = ? AND bins = ?",
+        (window["version_id"], settings["segment_bins"]))]
+    segments = [SegmentStats(r["column_name"], r["segment"], r["n_rows"], json.loads(r["histograms"]), r["n_labelled"],
+                             json.loads(r["metrics"]))
+                for r in store.rows("SELECT * FROM monitor_window_segments WHERE window_id = ?", (window_id,))]
+    ranked = judge(references, segments, min_rows=settings["segment_min_rows"], fdr=settings["fdr"],
+                   min_effect=settings["min_effect"], overall=json.loads(window["metrics"]))
+    return {"model": model, "window": window_id, "rows": window["n_rows"], "fdr": settings["fdr"],
+            "min_rows": settings["segment_min_rows"], "segments": ranked}
+
+
+def window_multivariate(store: Store, window_id: int) -> dict[str, Any] | None:
+    """A window's multivariate drift: error, band, verdict, top features; None without one."""
+    row = store.row("SELECT error, lower, upper, drifted, top FROM monitor_window_multivariate WHERE window_id = ?",
+                    (window_id,))
+    if row is None:
+        return None
+    return {"error": row["error"], "lower": row["lower"], "upper": row["upper"], "drifted": bool(row["drifted"]),
+            "top": [{"feature": name, "rise": rise} for name, rise in json.loads(row["top"])]}
 
 
 def window_features(store: Store, window_id: int) -> list[dict[str, Any]]:

@@ -5,8 +5,9 @@ reads traffic from the prediction log or a batch file, cuts it into windows with
 `split`, and stores what `reduce` returns. Per feature a window keeps the count, the
 missing count, the default drift test of `core.kernels.drift` against the reference
 profile (chosen as Evidently does) and PSI, and the histogram of the values over the
-reference's PSI bins (categories for categorical features). Histograms add up, so a day
-can be formed from hours, or a window from parts reduced on different Dask workers, with
+reference's PSI bins (categories for categorical features), and the multivariate
+detector's sums of reconstruction errors (`core.monitoring.multivariate`). Histograms and
+sums add up, so a day can be formed from hours, or a window from parts reduced on different Dask workers, with
 `merge` and without raw rows.
 
 Edge cases, stated once:
@@ -31,7 +32,11 @@ import numpy as np
 
 from core.monitoring.cbpe import estimate
 from core.monitoring.drift_tests import codes_of_counts, default_test, histogram, merged_numeric_verdict, psi_of_counts
+from core.monitoring.multivariate import MultivariateReference, MultivariateStats, window_stats
+from core.monitoring.multivariate import merged as merged_sums
 from core.monitoring.references import Reference
+from core.monitoring.segments import SegmentReference, SegmentStats, window_segments
+from core.monitoring.segments import merge as merge_segments
 from core.monitoring.settings import TIME_WINDOW_SECONDS
 
 MISSING_CODE = -1
@@ -116,6 +121,8 @@ class WindowStats:
     n_requests: int | None = None
     n_errors: int = 0
     n_server_errors: int = 0
+    multivariate: MultivariateStats | None = None
+    segments: list[SegmentStats] = field(default_factory=list)
 
     @property
     def error_rate(self) -> float | None:
@@ -169,14 +176,17 @@ def split(traffic: Traffic, kind: str, rows: int) -> list[tuple[int, float, floa
 
 
 def reduce(reference: Reference, traffic: Traffic, *, kind: str, key: int, start: float, end: float,
-           future_rows: int = 0) -> WindowStats:
-    """Reduce one window of traffic against a version's reference."""
-    features = [_feature_stats(ref, traffic.features[ref.name]) for ref in reference.features]
+           future_rows: int = 0, min_effect: float = 0.0, segments: list[SegmentReference] | None = None) -> WindowStats:
+    """Reduce one window of traffic against a version's reference (`min_effect`: see
+    `core.monitoring.drift_tests`), and into `segments` (`core.monitoring.segments`)."""
+    features = [_feature_stats(ref, traffic.features[ref.name], min_effect) for ref in reference.features]
     stats = WindowStats(kind=kind, key=key, start=start, end=end, n_rows=len(traffic), features=features,
                         future_rows=future_rows)
+    if isinstance(reference.multivariate, MultivariateReference):
+        stats.multivariate = window_stats(reference.multivariate, traffic.features, len(traffic))
     scores = traffic.scores[np.isfinite(traffic.scores)]
     if reference.prediction is not None and len(scores):
-        result = default_test(reference.prediction, scores)
+        result = default_test(reference.prediction, scores, min_effect)
         stats.prediction_test, stats.prediction_stat, stats.prediction_drifted = result.test, result.statistic, result.drifted
         stats.prediction_psi = float(reference.prediction.psi(scores))
         stats.prediction_histogram = [int(c) for c in histogram(reference.prediction, scores)]
@@ -195,6 +205,13 @@ def reduce(reference: Reference, traffic: Traffic, *, kind: str, key: int, start
         stats.seq_lo, stats.seq_hi = int(traffic.seqs.min()), int(traffic.seqs.max())
     if traffic.labels is not None:
         stats.n_labelled, stats.metrics = label_metrics(reference, traffic.labels, traffic.scores, traffic.codes)
+    if segments:
+        def metrics_of(rows: np.ndarray) -> tuple[int, dict[str, float]]:
+            return label_metrics(reference, traffic.labels[rows], traffic.scores[rows],
+                                 None if traffic.codes is None else traffic.codes[rows])
+
+        stats.segments = window_segments(segments, reference.features, traffic.features,
+                                         metrics_of if traffic.labels is not None else None)
     return stats
 
 
@@ -212,13 +229,13 @@ def _empty(ref: Any) -> np.ndarray:
     return np.empty(0, dtype=np.float64 if ref.kind == "numeric" else np.int64)
 
 
-def _feature_stats(ref: Any, values: np.ndarray) -> FeatureStats:
+def _feature_stats(ref: Any, values: np.ndarray, min_effect: float) -> FeatureStats:
     present = values[~np.isnan(values)] if ref.kind == "numeric" else values[values != MISSING_CODE]
     missing = len(values) - len(present)
     if len(present) == 0:
         empty = [0] * len(histogram(ref.profile, present))
         return FeatureStats(ref.name, 0, missing, "missing", None, None, missing > 0, None, empty)
-    result = default_test(ref.profile, present)
+    result = default_test(ref.profile, present, min_effect)
     return FeatureStats(ref.name, len(present), missing, result.test, result.statistic, result.p_value, result.drifted,
                         float(ref.profile.psi(present)), [int(c) for c in histogram(ref.profile, present)])
 
@@ -250,7 +267,7 @@ def label_metrics(reference: Reference, labels: np.ndarray, scores: np.ndarray, 
 # -- merging --------------------------------------------------------------------------------
 
 
-def merge(reference: Reference, parts: list[WindowStats]) -> WindowStats:
+def merge(reference: Reference, parts: list[WindowStats], min_effect: float = 0.0) -> WindowStats:
     """One window from parts of the same window reduced separately (e.g. on Dask workers).
 
     Counts and histograms add exactly, and PSI is recomputed from the merged histogram, so
@@ -262,7 +279,7 @@ def merge(reference: Reference, parts: list[WindowStats]) -> WindowStats:
     if len(parts) == 1:
         return parts[0]
     first = parts[0]
-    features = [_merge_feature(ref, [p.features[i] for p in parts]) for i, ref in enumerate(reference.features)]
+    features = [_merge_feature(ref, [p.features[i] for p in parts], min_effect) for i, ref in enumerate(reference.features)]
     rows = [p.n_rows for p in parts]
     merged = replace(first, start=min(p.start for p in parts), end=max(p.end for p in parts), n_rows=sum(rows),
                      features=features, future_rows=sum(p.future_rows for p in parts))
@@ -278,17 +295,20 @@ def merge(reference: Reference, parts: list[WindowStats]) -> WindowStats:
     merged.estimated = _weighted_dicts([p.estimated for p in parts], rows)
     merged.n_labelled = sum(p.n_labelled for p in parts)
     merged.metrics = _weighted_dicts([p.metrics for p in parts], [p.n_labelled for p in parts])
+    if all(p.multivariate is not None for p in parts):
+        merged.multivariate = merged_sums([p.multivariate for p in parts])
+    merged.segments = merge_segments([p.segments for p in parts])
     return merged
 
 
-def _merge_feature(ref: Any, pieces: list[FeatureStats]) -> FeatureStats:
+def _merge_feature(ref: Any, pieces: list[FeatureStats], min_effect: float) -> FeatureStats:
     counts = np.sum([p.histogram for p in pieces], axis=0).astype(np.int64)
     count, missing = sum(p.count for p in pieces), sum(p.missing for p in pieces)
     if count == 0:
         return FeatureStats(ref.name, 0, missing, "missing", None, None, missing > 0, None, [int(c) for c in counts])
     psi = float(psi_of_counts(ref.profile, counts))
     if ref.kind != "numeric":  # categories merge exactly: test the merged counts themselves
-        result = default_test(ref.profile, codes_of_counts(counts))
+        result = default_test(ref.profile, codes_of_counts(counts), min_effect)
         return FeatureStats(ref.name, count, missing, result.test, result.statistic, result.p_value, result.drifted, psi,
                             [int(c) for c in counts])
     tested = [p for p in pieces if p.statistic is not None]

@@ -51,8 +51,9 @@ params = { C = [1.0, 0.01], max_iter = [500] }
 # Serving latencies are wall-clock timings of this machine: pinned after the replay so the
 # screens (and their snapshots) are the same on every machine, as p50/p95/p99 per window.
 LATENCY_MS = (4.0, 9.5, 14.0)
-# Fast log flushes so the replay waits little; no automatic retrain (tests start one by key).
-CONFIG = "[serving]\nlog_interval = 0.02\n"
+# Fast log flushes so the replay waits little; no automatic retrain (tests start one by key);
+# windows sliced by region and income for the Segments tab.
+CONFIG = '[serving]\nlog_interval = 0.02\n\n[monitoring]\nsegments = ["region", "income"]\n'
 # The app's "now": half a minute into the replay's first month, whose requests all fall in
 # its first virtual seconds. The requests/s tile counts the log's batches that touch the
 # last minute, and how the log writer grouped the first requests into batches depends on

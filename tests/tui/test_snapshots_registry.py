@@ -29,6 +29,7 @@ SCENES = {
     "monitor_drift": keys("4"),
     "monitor_trends": keys("4", "t"),
     "monitor_alerts": keys("4", "l"),
+    "monitor_segments": keys("4", "s"),
     "monitor_retrain": keys("4", "l", "R"),
 }
 

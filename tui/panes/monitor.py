@@ -36,6 +36,7 @@ from tui.keys import bind
 from tui.panes.base import TAB_BINDINGS, EmptyState, PaletteAction, Pane
 from tui.widgets.kpi import KpiTile
 from tui.widgets.modals import ChooseScreen, ConfirmScreen
+from tui.widgets.segments import SegmentsView
 from tui.widgets.table import FilterTable
 
 REFRESH_SECONDS = 1.0
@@ -167,6 +168,7 @@ class MonitorPane(Pane):
         bind("monitor_drift", "show_tab('drift')", "Drift", show=False),
         bind("monitor_trends", "show_tab('trends')", "Trends", show=False),
         bind("monitor_alerts", "show_tab('alerts')", "Alerts", show=False),
+        bind("monitor_segments", "show_tab('segments')", "Segments", show=False),
         bind("monitor_model", "choose_model", "Model"),
         bind("monitor_ack", "acknowledge", "Ack alert"),
         bind("monitor_retrain", "retrain", "Retrain"),
@@ -194,6 +196,8 @@ class MonitorPane(Pane):
                 with TabPane("Alerts", id="alerts"):
                     yield FilterTable(id="alerts-table")
                     yield Static("", id="alert-detail")
+                with TabPane("Segments", id="segments"):
+                    yield SegmentsView(id="segments-view")
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_SECONDS, self._tick)
@@ -231,6 +235,7 @@ class MonitorPane(Pane):
         if view.model is None:
             return
         self.model = view.model
+        self.query_one(SegmentsView).load(self.app.db_path, self.app.clock, view.model)
         self._show_line(view)
         # short labels: seven tiles share 80 columns; "~" marks the estimated value too
         labels = {"state": "state", "rate": "req/s", "p95": "p95", "errors": "errors", "drifted": "drifted",
