@@ -6,6 +6,7 @@
     retention_days = 30.0     # `pitboard gc` drops raw prediction-log flushes older than this
     label_days = 30.0         # windows keep taking /feedback labels this long
     band_chunk_rows = 250     # rows per holdout chunk of the reference performance band
+    replica_silent_seconds = 300.0  # a fleet replica with no segment for this long is flagged silent
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "retention_days": 30.0,
     "label_days": 30.0,
     "band_chunk_rows": 250,
+    "replica_silent_seconds": 300.0,
 }
 RANGES: dict[str, Range] = {
     "window_rows": at_least(1, 100_000_000),
@@ -31,6 +33,7 @@ RANGES: dict[str, Range] = {
     "retention_days": at_least(0, 36_500),
     "label_days": at_least(0, 36_500),
     "band_chunk_rows": at_least(1, 10_000_000),
+    "replica_silent_seconds": at_least(1, 365 * 86_400),
 }
 TIME_WINDOW_SECONDS = {"hourly": 3600.0, "daily": 86400.0}
 WINDOW_KINDS = (*TIME_WINDOW_SECONDS, "rows")
