@@ -45,6 +45,7 @@ OUT_OF_RANGE = [
     ("monitoring", "retention_days", "-1.0", "must be between 0 and 36500"),
     ("monitoring", "label_days", "1e9", "must be between 0 and 36500"),
     ("monitoring", "band_chunk_rows", "0", "must be between 1 and 10000000"),
+    ("monitoring", "replica_silent_seconds", "0.5", "must be between 1 and 31536000"),
     ("alerts", "min_rows", "-1", "must be at least 0"),
     ("alerts", "drift_share", "1.5", "must be between 0 and 1"),
     ("alerts", "drift_share_warning", "-0.1", "must be between 0 and 1"),
