@@ -95,10 +95,15 @@ def main() -> None:
         rows = write_segments(store, FLEET, args.segments)
     at = fixed_clock(START + 25 * HOUR)
 
-    with Store.open(fresh(template, "local.db"), clock=at) as store:
-        started = time.perf_counter()
-        local = ingest_deployment(store, store.value("SELECT id FROM deployments"))
-        local_seconds = time.perf_counter() - started
+    def local_run() -> tuple[float, object]:
+        with Store.open(fresh(template, "local.db"), clock=at) as store:
+            started = time.perf_counter()
+            report = ingest_deployment(store, store.value("SELECT id FROM deployments"))
+            return time.perf_counter() - started, report
+
+    # the first ingest of a process loads every kernel from numba's cache: a warm-up, not timed
+    local_run()
+    local_seconds, local = local_run()
     with Store.open(fresh(template, "fleet.db"), clock=at) as store:
         with store.transaction():  # the same database without its local log: the rows come from the segments
             store.conn.execute("DELETE FROM prediction_batches")
