@@ -144,11 +144,7 @@ def export_bundle(store: Store, ref: str, out: Path, *, overwrite: bool = False,
             target.mkdir()
             for name, data in contents.items():
                 (target / name).write_bytes(data)
-        if out.is_dir() and not out.is_symlink():
-            shutil.rmtree(out)
-        elif out.exists() or out.is_symlink():
-            out.unlink()
-        target.rename(out)
+        _move_into_place(target, out)
         _write_k8s(store, manifest, k8s_folder(out), staging, replicas=replicas,
                    log_to=log_to or f"s3://CHANGE-ME/{manifest['name']}")
     finally:
@@ -168,11 +164,16 @@ def _write_k8s(store: Store, manifest: dict[str, Any], folder: Path, staging: Pa
     target.mkdir()
     for name, text in manifests(manifest, replicas=replicas, log_to=log_to, serving=serving).items():
         (target / name).write_text(text)
-    if folder.is_dir() and not folder.is_symlink():
-        shutil.rmtree(folder)
-    elif folder.exists() or folder.is_symlink():
-        folder.unlink()
-    target.rename(folder)
+    _move_into_place(target, folder)
+
+
+def _move_into_place(staged: Path, out: Path) -> None:
+    """Replace whatever is at `out` (folder, file or link) with `staged`, renamed."""
+    if out.is_dir() and not out.is_symlink():
+        shutil.rmtree(out)
+    elif out.exists() or out.is_symlink():
+        out.unlink()
+    staged.rename(out)
 
 
 def _tarball(contents: dict[str, bytes], *, mtime: float) -> bytes:
