@@ -180,10 +180,15 @@ def rollback(obj, name: str, alias_name: str, reason: str, as_json: bool) -> Non
               help="A folder, or a file ending .tar.gz.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--detach", is_flag=True, help="Package in a background job; prints the job id.")
+@click.option("--replicas", default=3, show_default=True, type=click.IntRange(1, 1000),
+              help="Replicas of the Kubernetes Deployment written beside the bundle.")
+@click.option("--log-to", "log_to", metavar="URL", help="Where the replicas write their log segments (s3://BUCKET/PREFIX).")
 @json_option
 @click.pass_obj
-def package(obj, ref: str, out: Path, overwrite: bool, detach: bool, as_json: bool) -> None:
-    """Write REF as a bundle: model.skops, manifest.json, requirements.txt, MODEL_CARD.md, Dockerfile."""
+def package(obj, ref: str, out: Path, overwrite: bool, detach: bool, replicas: int, log_to: str | None,
+            as_json: bool) -> None:
+    """Write REF as a bundle: model.skops, manifest.json, requirements.txt, MODEL_CARD.md, Dockerfile;
+    and beside it OUTPUT.k8s/: Deployment, Service, ConfigMap and kustomization.yaml."""
     from core.registry.packaging import export_bundle
 
     store = obj.store
@@ -194,11 +199,12 @@ def package(obj, ref: str, out: Path, overwrite: bool, detach: bool, as_json: bo
         mv = resolve(store, ref)
         if out.exists() and not overwrite:
             raise PitboardError(f"{out}: already exists; choose another path or pass --overwrite")
-        job = start_job(store, "package", {"ref": mv.ref, "out": str(out.resolve()), "overwrite": overwrite},
+        job = start_job(store, "package", {"ref": mv.ref, "out": str(out.resolve()), "overwrite": overwrite,
+                                              "replicas": replicas, "log_to": log_to},
                         title=f"package {mv.ref}")
         emit({"job": job}, True) if as_json else click.echo(f"job {job}: packaging {mv.ref} (pitboard jobs show {job})")
         return
-    manifest = export_bundle(store, ref, out, overwrite=overwrite)
+    manifest = export_bundle(store, ref, out, overwrite=overwrite, replicas=replicas, log_to=log_to)
     if as_json:
         emit({"path": str(out), "manifest": manifest}, True)
     else:

@@ -19,15 +19,17 @@ def monitor() -> None:
 @click.argument("files", nargs=-1)
 @click.option("--labels", "labels", metavar="COL", help="Batch files: the column holding the true labels.")
 @click.option("--time-column", metavar="COL", help="Batch files: the column holding each row's time (else rows windows).")
-@click.option("--cluster", metavar="tcp://HOST:8786", help="Reduce batch files on this Dask cluster.")
+@click.option("--cluster", metavar="tcp://HOST:8786", help="Reduce batch files (read --from segments) on this Dask cluster.")
+@click.option("--from", "source", metavar="URL", help="Segments written by `serve --log-to URL` replicas (folder or s3://).")
 @json_option
 @click.pass_obj
 def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | None, time_column: str | None,
-           cluster: str | None, as_json: bool) -> None:
+           cluster: str | None, source: str | None, as_json: bool) -> None:
     """Reduce new traffic into windows and raise alerts.
 
     Without FILES: the prediction log of every deployment (of NAME), plus feedback labels.
     With FILES (CSV or Parquet, globs allowed): batch files scored by NAME@REF.
+    With --from URL: the new segments of NAME's replicas, exactly once (safe from cron).
     Alerts whose kind is in a model's `retrain_on` policy start a retrain job.
     """
     from core.monitoring.ingest import ingest_files, ingest_log
@@ -36,6 +38,9 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
     from core.store.refs import parse_ref
 
     store = obj.store
+    if source is not None:
+        _ingest_fleet(store, model_ref, files, labels, time_column, source, cluster, as_json)
+        return
     if model_ref and not files and (any(c in model_ref for c in "/*?") or model_ref.endswith((".csv", ".parquet"))):
         raise PitboardError(f"{model_ref}: looks like a file; name the model first: monitor ingest NAME@REF FILES...")
     if files:
@@ -79,6 +84,47 @@ def ingest(obj, model_ref: str | None, files: tuple[str, ...], labels: str | Non
         click.echo(f"retraining started as job {job} (pitboard jobs show {job})")
     if not reports:
         click.echo("no deployments to ingest")
+
+
+def _ingest_fleet(store, model_ref: str | None, files: tuple[str, ...], labels: str | None, time_column: str | None,
+                  source: str, cluster: str | None, as_json: bool) -> None:
+    from core.monitoring.fleet import ingest_fleet
+    from core.monitoring.retraining import on_alerts
+    from core.store.refs import parse_ref
+
+    if model_ref is None or files or labels or time_column:
+        raise PitboardError("monitor ingest NAME --from URL: name the model only (no FILES, --labels or --time-column)")
+    model = parse_ref(model_ref).name
+    report = ingest_fleet(store, model, source, cluster=cluster)
+    alerts = [alert for window in report.windows for alert in window.alerts]
+    job = on_alerts(store, model, alerts) if alerts else None
+    if as_json:
+        emit({**report.to_dict(), "retrain_jobs": [] if job is None else [job]}, True)
+        return
+    rows = sum(window.rows for window in report.windows)
+    windows = sum(len(window.windows) for window in report.windows)
+    click.echo(f"{source}: {report.segments} new segments ({report.rows} predictions, {report.labels} labels,"
+               f" {report.errors} failed requests) -> {rows} rows into {windows} windows, {len(alerts)} alerts raised")
+    if report.replicas:
+        click.echo(f"  new replicas: {', '.join(report.replicas)}")
+    for what, names in (("corrupt, skipped", report.corrupt), ("duplicate, skipped", report.duplicates),
+                        ("waiting", report.waiting)):
+        if names:
+            click.echo(f"  {len(names)} {what}:")
+            for name in names:
+                click.echo(f"    {name}")
+    for count, what in ((report.unknown_feedback, "labels for predictions no replica logged (kept, retried next time)"),
+                        (report.invalid_labels, "labels the model cannot take (dropped)"),
+                        (report.other_models, "segments of other models (left alone)")):
+        if count:
+            click.echo(f"  {count} {what}")
+    for window in report.windows:
+        if window.waiting_rows:
+            click.echo(f"  {window.waiting_rows} rows wait for {window.waiting_for}")
+        if window.late_rows:
+            click.echo(f"  {window.late_rows} late rows (their window had closed)")
+    if job is not None:
+        click.echo(f"retraining started as job {job} (pitboard jobs show {job})")
 
 
 @monitor.command("status")

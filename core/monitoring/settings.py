@@ -12,6 +12,7 @@
     segment_bins = 4          # a numeric segment column is cut at these many reference quantiles
     segment_min_rows = 100    # segments with fewer rows (window or reference) are not judged
     fdr = 0.05                # false discovery rate across features x segments (Benjamini-Hochberg)
+    replica_silent_seconds = 300.0  # a fleet replica with no segment for this long is flagged silent
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "segment_bins": 4,
     "segment_min_rows": 100,
     "fdr": 0.05,
+    "replica_silent_seconds": 300.0,
 }
 RANGES: dict[str, Range] = {
     "window_rows": at_least(1, 100_000_000),
@@ -48,6 +50,7 @@ RANGES: dict[str, Range] = {
     "segment_bins": at_least(2, 100),
     "segment_min_rows": at_least(1, 100_000_000),
     "fdr": above(0, 1),
+    "replica_silent_seconds": at_least(1, 365 * 86_400),
 }
 TIME_WINDOW_SECONDS = {"hourly": 3600.0, "daily": 86400.0}
 WINDOW_KINDS = (*TIME_WINDOW_SECONDS, "rows")

@@ -107,13 +107,22 @@ def promotion_gates(store: Store, mv: ModelVersion) -> list[dict[str, Any]]:
     return [{**dict(r), "gates": json.loads(r["gates"])} for r in rows]
 
 
-def export_bundle(store: Store, ref: str, out: Path, *, overwrite: bool = False) -> dict[str, Any]:
-    """Write the bundle of `ref` to `out` (a folder, or a file ending .tar.gz); returns the manifest."""
+def k8s_folder(out: Path) -> Path:
+    """Where `model package` writes a bundle's Kubernetes manifests: `<bundle>.k8s` beside it."""
+    stem = out.name[: -len(".tar.gz")] if out.name.endswith(".tar.gz") else out.name.removesuffix(".tgz")
+    return out.parent / f"{stem}.k8s"
+
+
+def export_bundle(store: Store, ref: str, out: Path, *, overwrite: bool = False, replicas: int = 3,
+                  log_to: str | None = None) -> dict[str, Any]:
+    """Write the bundle of `ref` to `out` (a folder, or a file ending .tar.gz), and its Kubernetes
+    manifests beside it (`k8s_folder`); returns the manifest."""
     from core.store.artifacts import get_blob
 
     out = Path(out)
-    if (out.exists() or out.is_symlink()) and not overwrite:
-        raise PitboardError(f"{out}: already exists; choose another path or pass --overwrite")
+    for path in (out, k8s_folder(out)):
+        if (path.exists() or path.is_symlink()) and not overwrite:
+            raise PitboardError(f"{path}: already exists; choose another path or pass --overwrite")
     if not out.parent.is_dir():
         raise PitboardError(f"{out}: folder {out.parent} does not exist")
     mv = resolve(store, ref)
@@ -135,16 +144,36 @@ def export_bundle(store: Store, ref: str, out: Path, *, overwrite: bool = False)
             target.mkdir()
             for name, data in contents.items():
                 (target / name).write_bytes(data)
-        if out.is_dir() and not out.is_symlink():
-            shutil.rmtree(out)
-        elif out.exists() or out.is_symlink():
-            out.unlink()
-        target.rename(out)
+        _move_into_place(target, out)
+        _write_k8s(store, manifest, k8s_folder(out), staging, replicas=replicas,
+                   log_to=log_to or f"s3://CHANGE-ME/{manifest['name']}")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     with store.transaction():
         store.audit("model.package", mv.ref, {"path": str(out.resolve()), "sha256": mv.model_sha256})
     return manifest
+
+
+def _write_k8s(store: Store, manifest: dict[str, Any], folder: Path, staging: Path, *, replicas: int, log_to: str) -> None:
+    from core.registry.kubernetes import manifests
+    from core.store.config import load_config
+
+    serving = load_config(store.config_path).get("serving", {})
+    serving = {key: value for key, value in serving.items() if isinstance(value, (int, float))} if isinstance(serving, dict) else {}
+    target = staging / "k8s"
+    target.mkdir()
+    for name, text in manifests(manifest, replicas=replicas, log_to=log_to, serving=serving).items():
+        (target / name).write_text(text)
+    _move_into_place(target, folder)
+
+
+def _move_into_place(staged: Path, out: Path) -> None:
+    """Replace whatever is at `out` (folder, file or link) with `staged`, renamed."""
+    if out.is_dir() and not out.is_symlink():
+        shutil.rmtree(out)
+    elif out.exists() or out.is_symlink():
+        out.unlink()
+    staged.rename(out)
 
 
 def _tarball(contents: dict[str, bytes], *, mtime: float) -> bytes:
@@ -246,9 +275,10 @@ def import_bundle(store: Store, path: Path, *, probe: Probe) -> ModelVersion:
                            info=bundle_info(manifest), description=manifest.get("description") or "")
 
 
-def package_job(store: Store, job: Any, *, ref: str, out: str, overwrite: bool = False) -> dict[str, Any]:
+def package_job(store: Store, job: Any, *, ref: str, out: str, overwrite: bool = False, replicas: int = 3,
+                log_to: str | None = None) -> dict[str, Any]:
     """The `package` job kind: `pitboard model package --detach` runs this in a worker."""
     job.progress(0.1, f"packaging {ref}")
-    manifest = export_bundle(store, ref, Path(out), overwrite=overwrite)
+    manifest = export_bundle(store, ref, Path(out), overwrite=overwrite, replicas=replicas, log_to=log_to)
     job.progress(1.0, f"wrote {out}")
     return {"path": out, "model": manifest["name"], "version": manifest["version"]}

@@ -42,7 +42,7 @@ MAX_FINAL_ATTEMPTS = 5  # retries of the last flush at shutdown before reporting
 
 
 @dataclass
-class _Pending:
+class Pending:
     version_id: int
     first_seq: int
     n_rows: int
@@ -52,13 +52,14 @@ class _Pending:
 class PredictionLog:
     """Collects predictions and feedback in memory; one thread writes them in batches."""
 
-    def __init__(self, db_path: Path, deployment_id: int, *, interval: float = 0.5, max_rows: int = 5000) -> None:
+    def __init__(self, db_path: Path | None, deployment_id: int, *, interval: float = 0.5, max_rows: int = 5000) -> None:
+        """`db_path` None: a subclass writes the flushes elsewhere (`core.serving.segments`)."""
         self.deployment_id = deployment_id
         self.interval = interval
         self.max_rows = max_rows
-        self._store = Store.open(db_path)
+        self._store = None if db_path is None else Store.open(db_path)
         self._lock = threading.Condition()
-        self._pending: list[_Pending] = []
+        self._pending: list[Pending] = []
         self._pending_rows = 0
         self._feedback: list[tuple[int, int, Any, float]] = []
         self._errors: list[tuple[int, int, float, int]] = []  # (version id, status, ts, seq)
@@ -85,7 +86,7 @@ class PredictionLog:
                 raise PitboardError("prediction log: the service is shutting down")
             first = self._next_seq
             self._next_seq += n_rows
-            self._pending.append(_Pending(version_id, first, n_rows, dict(columns)))
+            self._pending.append(Pending(version_id, first, n_rows, dict(columns)))
             self._pending_rows += n_rows
             if self._pending_rows >= self.max_rows:
                 self._lock.notify()
@@ -111,7 +112,8 @@ class PredictionLog:
             self._stopping = True
             self._lock.notify()
         self._thread.join()
-        self._store.close()
+        if self._store is not None:
+            self._store.close()
 
     def _run(self) -> None:
         while True:
@@ -131,7 +133,7 @@ class PredictionLog:
                         print(f"prediction log: giving up, {self._pending_rows} rows not written", file=sys.stderr, flush=True)
                         return
 
-    def _write_or_requeue(self, batch: list[_Pending], feedback: list[tuple[int, int, Any, float]],
+    def _write_or_requeue(self, batch: list[Pending], feedback: list[tuple[int, int, Any, float]],
                           errors: list[tuple[int, int, float, int]]) -> None:
         try:
             self._write(batch, feedback, errors)
@@ -146,10 +148,11 @@ class PredictionLog:
                 self._pending_rows += sum(p.n_rows for p in batch)
                 self._lock.wait(self.interval)
 
-    def _write(self, batch: list[_Pending], feedback: list[tuple[int, int, Any, float]],
+    def _write(self, batch: list[Pending], feedback: list[tuple[int, int, Any, float]],
                errors: list[tuple[int, int, float, int]]) -> None:
-        rows = [self._batch_row(group) for group in _by_version(batch)]
+        rows = [self._batch_row(group) for group in by_version(batch)]
         store = self._store
+        assert store is not None
         with store.transaction():
             store.conn.executemany(
                 "INSERT INTO prediction_batches (deployment_id, version_id, first_seq, n_rows, ts_min, ts_max, data)"
@@ -163,9 +166,8 @@ class PredictionLog:
                 store.conn.execute(INSERT_ERRORS, error_row(self.deployment_id, errors))
         self.written_rows += sum(row[3] for row in rows)
 
-    def _batch_row(self, group: list[_Pending]) -> tuple[Any, ...]:
-        names = list(dict.fromkeys(name for p in group for name in p.columns))
-        table = {name: _concat([p.columns.get(name) for p in group], [p.n_rows for p in group]) for name in names}
+    def _batch_row(self, group: list[Pending]) -> tuple[Any, ...]:
+        table = table_of(group)
         ts = np.asarray(table[META + "ts"], dtype=np.float64)
         return (
             self.deployment_id,
@@ -178,9 +180,15 @@ class PredictionLog:
         )
 
 
-def _by_version(batch: list[_Pending]) -> list[list[_Pending]]:
+def table_of(group: list[Pending]) -> dict[str, np.ndarray]:
+    """The columns of consecutive requests joined into one table's columns."""
+    names = list(dict.fromkeys(name for p in group for name in p.columns))
+    return {name: _concat([p.columns.get(name) for p in group], [p.n_rows for p in group]) for name in names}
+
+
+def by_version(batch: list[Pending]) -> list[list[Pending]]:
     """Consecutive runs of the same model version (the alias can move mid-flush)."""
-    groups: list[list[_Pending]] = []
+    groups: list[list[Pending]] = []
     for pending in batch:
         if groups and groups[-1][-1].version_id == pending.version_id:
             groups[-1].append(pending)
@@ -214,8 +222,8 @@ def _concat(parts: list[Any], sizes: list[int]) -> np.ndarray:
     return np.concatenate(arrays)
 
 
-def encode(columns: Mapping[str, np.ndarray]) -> bytes:
-    """Columns as one Arrow IPC stream (object columns become strings or nulls)."""
+def encode(columns: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
+    """Columns as one Arrow IPC stream (object columns become strings or nulls), with schema `metadata`."""
     import pyarrow as pa
 
     arrays = {}
@@ -224,7 +232,7 @@ def encode(columns: Mapping[str, np.ndarray]) -> bytes:
             arrays[name] = pa.array([None if v is None else str(v) for v in values], type=pa.string())
         else:
             arrays[name] = pa.array(values)
-    table = pa.table(arrays)
+    table = pa.table(arrays, metadata=dict(metadata) if metadata else None)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)

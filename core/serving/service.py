@@ -49,7 +49,7 @@ from core.serving.internal_errors import InternalErrors, route_error
 from core.serving.predict import CheckedInput, InvalidInput, Scorer, shown, to_columns
 from core.serving.predictlog import FEATURE, META, OUTPUT, PredictionLog, parse_prediction_id
 from core.serving.service_errors import PREDICT_PATH, CountErrors
-from core.store.clock import Clock
+from core.store.clock import Clock, default_clock
 from core.store.config import Range, at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
@@ -121,32 +121,77 @@ def _load(store: Store, mv: ModelVersion) -> Live:
 
 
 class Service:
-    """Everything one `serve` process owns: the model, the deployment row and the log."""
+    """Everything one `serve` process owns: the model, the deployment row and the log.
+
+    With `log_to`, the log is written as segments (`core.serving.segments`) and no
+    deployment row is recorded; serving a bundle that way (`Service.from_bundle`) needs
+    no database at all.
+    """
 
     def __init__(self, db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, log_to: str | None = None) -> None:
         self.db_path = Path(db_path)
-        self.store = Store.open(self.db_path, clock=clock)  # `clock`: a simulation's virtual time, from the start
-        self.settings = self.store.settings("serving", DEFAULTS, RANGES)
-        self.token = token
-        self.ref = ref
+        self.store: Store | None = Store.open(self.db_path, clock=clock)  # `clock`: a simulation's virtual time
         first = resolve(self.store, ref)
         selector = ref.partition("@")[2]
-        self.alias = selector if selector and not selector.isdigit() else None
-        self.live = _load(self.store, first)
-        self.deployment_id = self._start_deployment(first, host, port)
-        self.log = PredictionLog(
-            self.db_path, self.deployment_id,
-            interval=float(self.settings["log_interval"]), max_rows=int(self.settings["log_max_rows"]),
-        )
+        alias = selector if selector and not selector.isdigit() else None
+        self._setup(ref, alias, _load(self.store, first), self.store.settings("serving", DEFAULTS, RANGES), token)
+        self.local_log = log_to is None
+        if self.local_log:
+            self.deployment_id = self._start_deployment(first, host, port)
+            self.log = PredictionLog(
+                self.db_path, self.deployment_id,
+                interval=float(self.settings["log_interval"]), max_rows=int(self.settings["log_max_rows"]),
+            )
+        else:
+            self._log_to(log_to, port)
+        if self.alias:
+            self._follower = threading.Thread(target=self._follow, name="alias-follower", daemon=True)
+            self._follower.start()
+
+    @classmethod
+    def from_bundle(cls, bundle: Path, settings: dict[str, Any], *, log_to: str, port: int = 0,
+                    token: str | None = None, clock: Clock | None = None) -> Service:
+        """A replica serving a verified bundle's model, logging to segments, with no database."""
+        from core.registry.packaging import bundle_info, load_bundle
+        from core.serving.probe import probe_model
+
+        estimator, manifest, _ = load_bundle(bundle, probe=probe_model)
+        info = bundle_info(manifest)
+        version = ModelVersion(id=0, model_id=0, name=manifest["name"], version=int(manifest["version"]), run_id=None,
+                               model_sha256=manifest["model_sha256"], source=f"bundle {bundle}", info=info,
+                               description="", created_by="", created_at=0.0)
+        service = cls.__new__(cls)
+        service.db_path = None
+        service.store = None
+        service._clock = clock or default_clock()
+        service.local_log = False
+        service._setup(str(bundle), None, Live(version, Scorer.build(estimator, info)), settings, token)
+        service._log_to(log_to, port)
+        return service
+
+    def now(self) -> float:
+        """The service's time: its database's clock (which a simulation moves), else its own."""
+        return self.store.clock() if self.store is not None else self._clock()
+
+    def _setup(self, ref: str, alias: str | None, live: Live, settings: dict[str, Any], token: str | None) -> None:
+        self.ref, self.alias, self.live, self.settings, self.token = ref, alias, live, settings, token
         self._requests = 0
         self.batcher = MicroBatcher(int(self.settings["max_batch_rows"]))
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
         self._closed = False
-        if self.alias:
-            self._follower = threading.Thread(target=self._follow, name="alias-follower", daemon=True)
-            self._follower.start()
+
+    def _log_to(self, url: str, port: int) -> None:
+        from core.serving.segments import SegmentLog
+
+        version = self.live.version
+        self.log = SegmentLog(
+            url, {"model": version.name, "version": version.version, "model_sha256": version.model_sha256}, port=port,
+            interval=float(self.settings["log_interval"]), max_rows=int(self.settings["log_max_rows"]),
+            started=self.now(),
+        )
+        self.deployment_id = self.log.replica_key
 
     def _start_deployment(self, mv: ModelVersion, host: str, port: int) -> int:
         store = self.store
@@ -167,15 +212,18 @@ class Service:
         if self._follower is not None:
             self._follower.join()
         self.log.close()
-        with self.store.transaction():
-            self.store.conn.execute("UPDATE deployments SET ended_at = ? WHERE id = ?", (self.store.clock(), self.deployment_id))
-            self.store.audit("serve.stop", self.ref, {"deployment": self.deployment_id, "rows_logged": self.log.written_rows})
+        if self.store is None:
+            return
+        if self.local_log:
+            with self.store.transaction():
+                self.store.conn.execute("UPDATE deployments SET ended_at = ? WHERE id = ?", (self.store.clock(), self.deployment_id))
+                self.store.audit("serve.stop", self.ref, {"deployment": self.deployment_id, "rows_logged": self.log.written_rows})
         self.store.close()
 
     # -- following the alias ------------------------------------------------------------
 
     def _follow(self) -> None:
-        store = Store.open(self.db_path, clock=lambda: self.store.clock())  # `serve.switch` on the service's own clock
+        store = Store.open(self.db_path, clock=self.now)  # `serve.switch` on the service's own clock
         try:
             while not self._stop.wait(float(self.settings["follow_interval"])):
                 try:
@@ -227,7 +275,7 @@ class Service:
         latency_ms = (time.perf_counter() - started) * 1000.0
         logged: dict[str, Any] = {FEATURE + name: values for name, values in checked.columns.items()}
         logged.update({OUTPUT + name: values for name, values in outputs.items()})
-        logged.update({META + "ts": self.store.clock(), META + "request": request, META + "latency_ms": latency_ms})
+        logged.update({META + "ts": self.now(), META + "request": request, META + "latency_ms": latency_ms})
         first = self.log.append(live.version.id, logged, checked.n_rows)
         return {
             "request_id": f"{self.deployment_id}-r{request}",
@@ -239,7 +287,7 @@ class Service:
 
     def record_error(self, status: int) -> None:
         """Count a /predict answered with an error against the live version (see core.serving.service_errors)."""
-        self.log.add_error(self.live.version.id, status, self.store.clock())
+        self.log.add_error(self.live.version.id, status, self.now())
 
     def feedback(self, payload: Any) -> dict[str, Any]:
         """Queue true labels for logged predictions; unknown ids are reported, not fatal."""
@@ -267,12 +315,14 @@ class Service:
                 accepted.append((key[0], key[1], label))
         if errors:
             raise InvalidInput(errors)
-        self.log.add_feedback(accepted, self.store.clock())
+        self.log.add_feedback(accepted, self.now())
         return {"accepted": len(accepted), "unknown_ids": unknown}
 
     def _known(self, deployment: int, seq: int) -> bool:
         if deployment == self.deployment_id:
             return 1 <= seq < self.log.next_seq
+        if self.store is None or not self.local_log:
+            return seq >= 1  # another replica's prediction: only the ingest can tell (it counts the unknown)
         return self.store.value(
             "SELECT 1 FROM prediction_batches WHERE deployment_id = ? AND first_seq <= ? AND first_seq + n_rows > ?",
             (deployment, seq, seq),
@@ -561,17 +611,40 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
+def serve(db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+          log_to: str | None = None) -> None:
     """Run the service until SIGTERM/SIGINT; the log is flushed before returning."""
+    sock = bind(host, port)
+    try:
+        service = Service(db_path, ref, host=host, port=sock.getsockname()[1], token=token, log_to=log_to)
+    except BaseException:
+        sock.close()
+        raise
+    run(service, sock, host)
+
+
+def serve_bundle(bundle: Path, settings: dict[str, Any], *, log_to: str, host: str = "127.0.0.1", port: int = 8000,
+                 token: str | None = None) -> None:
+    """Serve a verified bundle as one replica of a fleet: no database, the log goes to `log_to` as segments."""
+    sock = bind(host, port)
+    try:
+        service = Service.from_bundle(bundle, settings, log_to=log_to, port=sock.getsockname()[1], token=token)
+    except BaseException:
+        sock.close()
+        raise
+    run(service, sock, host)
+
+
+def run(service: Service, sock: socket.socket, host: str) -> None:
+    """Answer on `sock` until SIGTERM/SIGINT, then close the service (flushing its log)."""
     import uvicorn
 
     from core.serving.slow_clients import with_header_timeout
 
-    sock = bind(host, port)
     port = sock.getsockname()[1]
-    service = Service(db_path, ref, host=host, port=port, token=token)
     version = service.live.version
-    print(f"serving {ref} ({version.ref}) on http://{host}:{port} as deployment {service.deployment_id}", flush=True)
+    where = "as deployment" if service.local_log else f"logging to {service.log.url} as replica"
+    print(f"serving {service.ref} ({version.ref}) on http://{host}:{port} {where} {service.deployment_id}", flush=True)
     # loop "auto" picks uvloop (a dependency of pitboard where the platform has it), and
     # httptools parses HTTP: measured at about twice the requests/s of asyncio and h11.
     # The protocol is uvicorn's httptools one with a deadline on request headers (slow clients).

@@ -51,6 +51,7 @@ OUT_OF_RANGE = [
     ("monitoring", "segment_min_rows", "0", "must be between 1 and 100000000"),
     ("monitoring", "fdr", "0.0", "must be greater than 0 and at most 1"),
     ("alerts", "consecutive", "0", "must be between 1 and 1000"),
+    ("monitoring", "replica_silent_seconds", "0.5", "must be between 1 and 31536000"),
     ("alerts", "min_rows", "-1", "must be at least 0"),
     ("alerts", "drift_share", "1.5", "must be between 0 and 1"),
     ("alerts", "drift_share_warning", "-0.1", "must be between 0 and 1"),

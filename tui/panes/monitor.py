@@ -34,6 +34,7 @@ from core.store.database import Store
 from core.store.errors import PitboardError
 from tui.keys import bind
 from tui.panes.base import TAB_BINDINGS, EmptyState, PaletteAction, Pane
+from tui.widgets.fleet import FleetLine
 from tui.widgets.kpi import KpiTile
 from tui.widgets.modals import ChooseScreen, ConfirmScreen
 from tui.widgets.segments import SegmentsView
@@ -64,6 +65,7 @@ class MonitorView:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     rate: float = 0.0
     rules: dict[str, Any] = field(default_factory=dict)  # the model's [alerts] rules
+    replicas: list[dict[str, Any]] = field(default_factory=list)  # fleet replicas (core.monitoring.fleet)
 
 
 def first_model(models: list[dict[str, Any]]) -> str:
@@ -78,7 +80,7 @@ def first_model(models: list[dict[str, Any]]) -> str:
 
 def read_view(store: Store, model: str | None) -> MonitorView:
     """The view of `model` (or of the model most in need of a look), from aggregates only."""
-    from core.monitoring import alerts
+    from core.monitoring import alerts, fleet
     from core.monitoring import status as monitoring
     from core.registry import versions as registry
 
@@ -103,6 +105,7 @@ def read_view(store: Store, model: str | None) -> MonitorView:
         models, model, monitoring.status(store, model), champion.info.get("primary_metric"), windows,
         monitoring.window_features(store, windows[0]["id"]) if windows else [],
         alerts.list_alerts(store, model=model), logged / RATE_SECONDS, alerts.rules_for(store, model),
+        fleet.replicas(store, model),
     )
 
 
@@ -185,6 +188,7 @@ class MonitorPane(Pane):
         yield EmptyState(Text(self.empty_text), id="monitor-empty")
         with Vertical(id="monitor-main"):
             yield Static("", id="monitor-line")
+            yield FleetLine("", id="monitor-fleet")
             with Horizontal(id="kpis"):
                 for kpi in KPIS:
                     yield KpiTile(kpi, id=f"kpi-{kpi}")
@@ -237,6 +241,7 @@ class MonitorPane(Pane):
         self.model = view.model
         self.query_one(SegmentsView).load(self.app.db_path, self.app.clock, view.model)
         self._show_line(view)
+        self.query_one("#monitor-fleet", FleetLine).show_replicas(view.replicas)
         # short labels: seven tiles share 80 columns; "~" marks the estimated value too
         labels = {"state": "state", "rate": "req/s", "p95": "p95", "errors": "errors", "drifted": "drifted",
                   "real": view.metric or "metric", "estimated": "est."}
