@@ -565,8 +565,10 @@ def serve(db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 8000,
     """Run the service until SIGTERM/SIGINT; the log is flushed before returning."""
     import uvicorn
 
+    from core.notify.worker import DeliveryWorker
     from core.serving.slow_clients import with_header_timeout
 
+    notifier = DeliveryWorker(db_path)  # a missing webhook secret stops here, before the port is taken
     sock = bind(host, port)
     port = sock.getsockname()[1]
     service = Service(db_path, ref, host=host, port=port, token=token)
@@ -589,8 +591,10 @@ def serve(db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 8000,
     # cost: a model replaced by an alias switch is freed by reference counting only, so
     # whatever of it sits in reference cycles stays in memory.
     gc.freeze()
+    notifier.start()
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        notifier.stop()
         service.close()
         sock.close()

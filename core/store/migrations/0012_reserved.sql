@@ -1,0 +1,2 @@
+-- Reserved: number 0012 belongs to a migration on another branch. This empty step keeps the
+-- numbering gapless on the `pipelines` branch; the merge replaces it with the real 0012.
