@@ -41,3 +41,38 @@ CREATE TABLE delivery_attempts (
     error       TEXT
 );
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+
+-- Pipelines (`pitboard pipeline run`): every run of a pipeline file and what each of its
+-- stages did. A stage is skipped when a previous successful run of it had the same
+-- fingerprint (its settings, the content hashes of its inputs, the code version).
+CREATE TABLE pipeline_runs (
+    id           INTEGER PRIMARY KEY,
+    pipeline     TEXT NOT NULL,            -- the pipeline's name
+    path         TEXT NOT NULL,            -- the file it was read from
+    spec_sha256  TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    state        TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'passed', 'failed')),
+    failed_stage TEXT,
+    message      TEXT NOT NULL DEFAULT '',
+    report       TEXT,                     -- JSON: the run's summary report (pitboard.report/1)
+    started_at   REAL NOT NULL,
+    ended_at     REAL
+);
+CREATE INDEX pipeline_runs_pipeline ON pipeline_runs (pipeline, id);
+
+CREATE TABLE pipeline_stages (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES pipeline_runs (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    stage       TEXT NOT NULL,
+    kind        TEXT NOT NULL,             -- data, validate, train, register, gate, package, promote
+    state       TEXT NOT NULL CHECK (state IN ('ran', 'skipped', 'failed', 'not_run')),
+    fingerprint TEXT,
+    inputs      TEXT NOT NULL DEFAULT '{}',  -- JSON: input name -> content hash or value
+    outputs     TEXT NOT NULL DEFAULT '{}',  -- JSON: what the stage produced (refs, ids, paths)
+    reason      TEXT NOT NULL DEFAULT '',    -- why it ran or was skipped
+    verdict     TEXT NOT NULL DEFAULT '',    -- a check's or gate's outcome, or the error
+    duration    REAL,
+    UNIQUE (run_id, stage)
+);
+CREATE INDEX pipeline_stages_cache ON pipeline_stages (stage, fingerprint);
