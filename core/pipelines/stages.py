@@ -110,10 +110,18 @@ def register_inputs(store: Store, stage: Stage, upstream: Upstream) -> dict[str,
 
 
 def register_run(store: Store, stage: Stage, upstream: Upstream) -> dict[str, Any]:
+    """Register the run, unless a version of the model already holds the very same model bytes
+    (a retrain that reproduced it): that version is handed on, so its gates and bundle stay cached."""
+    from core.experiments.runs import get_run
     from core.monitoring.references import register
 
-    version = register(store, int(_needs(upstream, "run", stage)), stage.settings["model"],
-                       description=stage.settings["description"])
+    run_id, name = int(_needs(upstream, "run", stage)), stage.settings["model"]
+    same = store.value("SELECT v.version FROM model_versions v JOIN models m ON m.id = v.model_id"
+                       " WHERE m.name = ? AND v.model_sha256 = ? ORDER BY v.version LIMIT 1",
+                       (name, get_run(store, run_id).model_sha256))
+    if same is not None:
+        return {"version": f"{name}@{same}", "verdict": f"the same model as {name}@{same}: not registered again"}
+    version = register(store, run_id, name, description=stage.settings["description"])
     return {"version": version.ref}
 
 

@@ -101,6 +101,12 @@ def test_a_failed_gate_stops_the_run_and_the_next_run_resumes_there(pitboard, pr
     forced = pitboard("pipeline", "run", str(project), "--force", "package")
     assert states(forced.stdout)["package"] == "RAN" and "forced (--force)" in forced.stdout
     assert states(forced.stdout)["promote"] == "SKIPPED"  # the same version: nothing after it changed
+    retrained = pitboard("pipeline", "run", str(project), "--force", "train")
+    assert retrained.exit_code == 0, retrained.stderr
+    assert states(retrained.stdout) == {"data": "SKIPPED", "validate": "SKIPPED", "train": "RAN", "register": "RAN",
+                                        "gate": "SKIPPED", "package": "SKIPPED", "promote": "SKIPPED"}
+    with sqlite3.connect(db_path) as conn:  # the same seed and data give the same model bytes: not registered again
+        assert conn.execute("SELECT COUNT(*) FROM model_versions").fetchone()[0] == 1
 
 
 @pytest.mark.parametrize(("text", "said"), [
