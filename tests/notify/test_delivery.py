@@ -168,3 +168,13 @@ def test_bad_targets_are_one_line_at_start(pitboard, db_path, table, message, mo
     result = pitboard("notify", "flush")
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_the_app_refuses_a_missing_secret_before_its_screen_opens(pitboard, db_path, monkeypatch) -> None:
+    monkeypatch.delenv("PB_MISSING_SECRET", raising=False)
+    (db_path.parent / "pitboard.toml").write_text(
+        '[notify.targets.ops]\ntype = "webhook"\nurl = "https://hooks.example/x"\nsecret_env = "PB_MISSING_SECRET"\n')
+    result = pitboard()  # no sub-command: the app
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"Error: {db_path.parent / 'pitboard.toml'}: [notify.targets.ops] secret_env:"
+                                          " $PB_MISSING_SECRET is not set; export the signing secret or remove secret_env"]
