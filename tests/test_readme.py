@@ -22,6 +22,7 @@ SECTIONS = {
     "monitoring": "core.monitoring.settings",
     "alerts": "core.monitoring.alerts",
     "retraining": "core.monitoring.retraining",
+    "notify": "core.notify.targets",
 }
 
 

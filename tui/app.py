@@ -143,6 +143,13 @@ def run_app(db_path: str | Path, *, mouse: bool = True, pane: str | None = None)
     """Open the app on `db_path` (the `pitboard` command with no sub-command), on `pane` if given."""
     if pane is not None:
         check_pane(pane)
+    from core.notify.worker import DeliveryWorker
+
     with Store.open(db_path) as store:
         remap = keymap(store.settings("keys", DEFAULTS), store.config_path)
-    PitboardApp(Path(db_path), remap=remap, pane=pane).run(mouse=mouse)
+    notifier = DeliveryWorker(Path(db_path))  # [notify] checked, secrets included, before the screen opens
+    notifier.start()
+    try:
+        PitboardApp(Path(db_path), remap=remap, pane=pane).run(mouse=mouse)
+    finally:
+        notifier.stop()

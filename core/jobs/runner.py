@@ -45,6 +45,7 @@ from core.store.clock import default_clock
 from core.store.config import at_least
 from core.store.database import Store
 from core.store.errors import NotFound, PitboardError
+from core.store.outbox import publish
 
 JOB_KINDS: dict[str, str] = {
     "train": "core.experiments.training:train_job",
@@ -153,6 +154,8 @@ def reap_dead_jobs(store: Store) -> list[int]:
                     (why, now, read_log_tail(job["log_path"]) or job["log_tail"], job["id"]),
                 )
                 store.audit("job.fail", f"job {job['id']}", {"error": why})
+                publish(store, "job.failed", f"job {job['id']} ({job['title']}) failed: {why}",
+                        details={"job": job["id"], "kind": job["kind"], "error": why})
                 reaped.append(job["id"])
     for group, job_id in leftovers:
         kill_leftovers(group, job_token(store.path, job_id))
@@ -315,4 +318,7 @@ def run_job(store: Store, job_id: int) -> str:
              job_time(), read_log_tail(job["log_path"]), state, job_id),
         )
         store.audit(f"job.{'finish' if state == 'finished' else state}", f"job {job_id}", {"error": error})
+        if state == "failed":
+            publish(store, "job.failed", f"job {job_id} ({job['title']}) failed: {error}",
+                    details={"job": job_id, "kind": job["kind"], "error": error})
     return state

@@ -50,6 +50,7 @@ from core.store.config import SHARE, Range, above, at_least
 from core.store.database import Store, os_user
 from core.store.errors import NotFound, PitboardError
 from core.store.model_settings import model_settings
+from core.store.outbox import publish, severity_rank
 
 DEFAULTS: dict[str, Any] = {
     "min_rows": 200,
@@ -306,6 +307,8 @@ def _resolve_passed(store: Store, model_id: int, model: str, window: dict[str, A
     ).rowcount
     if resolved:
         store.audit("alert.auto_resolve", f"{model} {finding.rule}", {"window": window["id"], "alerts": resolved})
+        publish(store, "alert.resolved", f"{model}: {finding.rule} passes again in window {window['id']}", model=model,
+                details={"rule": finding.rule, "window": window["id"], "alerts": resolved, "message": finding.message})
 
 
 # An alert with what joining it needs: its state, severity and the end of its latest window.
@@ -339,6 +342,9 @@ def _raise(store: Store, model_id: int, model: str, window: dict[str, Any], find
             "model": model, "rule": finding.rule, "severity": finding.severity, "window": window["id"],
             "message": finding.message,
         })
+        publish(store, "alert.opened", f"{model}: {finding.severity.upper()} {finding.message}", model=model,
+                severity=finding.severity, details={"alert": alert_id, "rule": finding.rule, "window": window["id"],
+                                                    "value": finding.value, "threshold": finding.threshold})
     else:
         alert_id = alert["id"]
     store.conn.execute(
@@ -366,6 +372,10 @@ def _follow_latest_window(store: Store, alert: Any, model: str, finding: Finding
         store.audit("alert.severity", f"alert {alert_id}", {
             "model": model, "rule": finding.rule, "from": alert["severity"], "to": finding.severity,
             "window": window["id"]})
+        if severity_rank(finding.severity) > severity_rank(alert["severity"]):
+            publish(store, "alert.escalated", f"{model}: alert {alert_id} {alert['severity']} -> {finding.severity}:"
+                    f" {finding.message}", model=model, severity=finding.severity,
+                    details={"alert": alert_id, "rule": finding.rule, "window": window["id"], "from": alert["severity"]})
 
 
 def resolve_ids(store: Store, alert_ids: list[int], resolution: str) -> None:
@@ -376,16 +386,33 @@ def resolve_ids(store: Store, alert_ids: list[int], resolution: str) -> None:
         (store.clock(), resolution, *alert_ids),
     )
     store.audit("alert.auto_resolve", f"alerts {', '.join(map(str, alert_ids))}", {"resolution": resolution})
+    _announce_resolved(store, alert_ids, resolution)
 
 
 def resolve_for_version(store: Store, version_id: int, resolution: str) -> int:
     """Resolve the open alerts of a version that no longer serves (inside a transaction)."""
+    ids = [r[0] for r in store.rows("SELECT id FROM alerts WHERE version_id = ? AND state != 'resolved'", (version_id,))]
     count = store.conn.execute(
         "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ?"
         " WHERE version_id = ? AND state != 'resolved'",
         (store.clock(), os_user(), resolution, version_id),
     ).rowcount
+    _announce_resolved(store, ids, resolution)
     return count
+
+
+def _announce_resolved(store: Store, alert_ids: list[int], resolution: str) -> None:
+    """One `alert.resolved` event per model whose alerts pitboard resolved."""
+    if not alert_ids:
+        return
+    marks = ", ".join("?" for _ in alert_ids)
+    by_model: dict[str, list[int]] = {}
+    for row in store.rows(f"SELECT a.id, m.name FROM alerts a JOIN models m ON m.id = a.model_id WHERE a.id IN ({marks})"
+                          " ORDER BY a.id", alert_ids):
+        by_model.setdefault(row["name"], []).append(row["id"])
+    for model, ids in by_model.items():
+        publish(store, "alert.resolved", f"{model}: alerts {', '.join(map(str, ids))} resolved: {resolution}",
+                model=model, details={"alerts": ids, "resolution": resolution})
 
 
 # -- reading and people's actions ----------------------------------------------------------
@@ -470,6 +497,8 @@ def resolve(store: Store, alert_id: int, *, note: str = "") -> dict[str, Any]:
             (store.clock(), os_user(), note or "resolved by hand", alert_id),
         )
         store.audit("alert.resolve", f"alert {alert_id}", {"model": alert["model"], "rule": alert["rule"], "note": note})
+        publish(store, "alert.resolved", f"{alert['model']}: alert {alert_id} ({alert['rule']}) resolved by hand"
+                + (f": {note}" if note else ""), model=alert["model"], details={"alerts": [alert_id], "note": note})
     return get_alert(store, alert_id)
 
 

@@ -41,6 +41,7 @@ from core.store.config import at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
 from core.store.model_settings import model_settings
+from core.store.outbox import publish
 
 DEFAULTS: dict[str, Any] = {
     "retrain_on": [],
@@ -163,6 +164,8 @@ def retrain(store: Store, model: str, *, alert_id: int | None = None, progress: 
             store.conn.execute("UPDATE retrains SET state = 'failed', message = ?, ended_at = ? WHERE id = ?",
                                (message, store.clock(), retrain_id))
             store.audit("retrain.fail", f"{model} retrain {retrain_id}", {"error": message, "champion": champion.version})
+            publish(store, "retrain.failed", f"{model}: retrain {retrain_id} failed: {message}", model=model,
+                    details={"retrain": retrain_id, "error": message, "champion": champion.version})
         raise
     return {"retrain": retrain_id, **outcome}
 
@@ -247,6 +250,10 @@ def _retrain(store: Store, model: str, champion: Any, policy: dict[str, Any], re
             store.audit("alert.resolve", f"{champion.ref}", {"alerts": resolved, "retrain": retrain_id})
         store.audit(f"retrain.{state}", f"{model} retrain {retrain_id}", {"challenger": challenger.version,
                                                                           "message": message, "gates": gates})
+        publish(store, "retrain.finished", f"{model}: retrain {retrain_id} {state}: {message}", model=model,
+                details={"retrain": retrain_id, "state": state, "challenger": challenger.version,
+                         "champion": champion.version, "metric": metric, "champion_score": champion_score,
+                         "challenger_score": challenger_score})
     progress(1.0, message)
     return {"state": state, "message": message, "dataset": dv.ref, "run": result.best_run_id,
             "challenger": challenger.version, "champion": champion.version, "metric": metric,

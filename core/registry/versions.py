@@ -22,6 +22,7 @@ from typing import Any
 
 from core.store.database import Store, os_user
 from core.store.errors import NotFound, PitboardError
+from core.store.outbox import publish
 from core.store.refs import parse_ref, validate_name
 
 CHAMPION = "champion"
@@ -240,6 +241,11 @@ def move_alias(
         if gates:
             details["gates"] = [f"{g['name']}: {g['verdict']}" for g in gates]
         store.audit(f"model.{action}" + (".forced" if forced else ""), f"{name}@{alias}", details)
+        if action in ("promote", "rollback"):
+            kind = "promotion" if action == "promote" else "rollback"
+            verb = "promoted to" if action == "promote" else "rolled back to"
+            publish(store, kind, f"{name}@{alias} {verb} v{after} (was v{before})" + (" [forced]" if forced else ""),
+                    model=name, details=details)
     return {"model": name, "alias": alias, "from": before, "to": after, "action": action, "forced": forced}
 
 

@@ -36,7 +36,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -53,6 +53,9 @@ from core.store.clock import Clock, default_clock
 from core.store.config import Range, at_least
 from core.store.database import Store
 from core.store.errors import PitboardError
+
+if TYPE_CHECKING:
+    from core.notify.worker import DeliveryWorker
 
 DEFAULTS: dict[str, Any] = {
     "max_batch_rows": 1000,          # rows per /predict request
@@ -614,13 +617,16 @@ def bind(host: str, port: int) -> socket.socket:
 def serve(db_path: Path, ref: str, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
           log_to: str | None = None) -> None:
     """Run the service until SIGTERM/SIGINT; the log is flushed before returning."""
+    from core.notify.worker import DeliveryWorker
+
+    notifier = DeliveryWorker(db_path)  # a missing webhook secret stops here, before the port is taken
     sock = bind(host, port)
     try:
         service = Service(db_path, ref, host=host, port=sock.getsockname()[1], token=token, log_to=log_to)
     except BaseException:
         sock.close()
         raise
-    run(service, sock, host)
+    run(service, sock, host, notifier)
 
 
 def serve_bundle(bundle: Path, settings: dict[str, Any], *, log_to: str, host: str = "127.0.0.1", port: int = 8000,
@@ -635,8 +641,11 @@ def serve_bundle(bundle: Path, settings: dict[str, Any], *, log_to: str, host: s
     run(service, sock, host)
 
 
-def run(service: Service, sock: socket.socket, host: str) -> None:
-    """Answer on `sock` until SIGTERM/SIGINT, then close the service (flushing its log)."""
+def run(service: Service, sock: socket.socket, host: str, notifier: DeliveryWorker | None = None) -> None:
+    """Answer on `sock` until SIGTERM/SIGINT, then close the service (flushing its log).
+
+    `notifier` delivers the database's notifications meanwhile; a bundle served without a
+    database has none to deliver."""
     import uvicorn
 
     from core.serving.slow_clients import with_header_timeout
@@ -662,8 +671,12 @@ def run(service: Service, sock: socket.socket, host: str) -> None:
     # cost: a model replaced by an alias switch is freed by reference counting only, so
     # whatever of it sits in reference cycles stays in memory.
     gc.freeze()
+    if notifier is not None:
+        notifier.start()
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        if notifier is not None:
+            notifier.stop()
         service.close()
         sock.close()

@@ -83,6 +83,10 @@ def test_a_calm_window_resolves_open_alerts_of_the_same_rule(served):
     assert still_open < rules or not still_open
     resolved = store.rows("SELECT resolution FROM alerts WHERE state = 'resolved'")
     assert resolved and all("passed" in r["resolution"] for r in resolved)
+    events = [tuple(r) for r in store.rows("SELECT kind, severity, model FROM outbox WHERE kind LIKE 'alert.%' ORDER BY id")]
+    opened = store.value("SELECT COUNT(*) FROM alerts")
+    assert [e[0] for e in events[:opened]] == ["alert.opened"] * opened  # one event per alert
+    assert ("alert.resolved", "info", MODEL) in events[opened:]
 
 
 def test_a_persisting_condition_is_one_alert_that_counts_its_windows(served, pitboard):
@@ -161,6 +165,9 @@ def test_an_alert_takes_the_severity_of_its_latest_window_with_an_audit_row(serv
     assert store.value("SELECT COUNT(*) FROM alerts WHERE rule = 'prediction_psi'") == 1
     change = store.row("SELECT details FROM audit WHERE action = 'alert.severity' AND object = ?", (f"alert {alert['id']}",))
     assert json.loads(change["details"])["from"] == "warning" and json.loads(change["details"])["to"] == "critical"
+    escalated = store.row("SELECT * FROM outbox WHERE kind = 'alert.escalated'")
+    assert (escalated["severity"], escalated["model"]) == ("critical", MODEL)
+    assert escalated["subject"].startswith(f"{MODEL}: alert {alert['id']} warning -> critical: ")
 
 
 def test_migration_0009_gives_each_existing_alert_its_one_window(served):

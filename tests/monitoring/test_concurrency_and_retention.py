@@ -61,6 +61,8 @@ def test_a_retrain_without_labelled_windows_fails_and_leaves_the_champion(served
     assert attempt["state"] == "failed" and "labelled windows" in attempt["message"]
     assert [r["action"] for r in store.rows("SELECT action FROM audit WHERE action LIKE 'retrain.%' ORDER BY id")] == [
         "retrain.start", "retrain.fail"]
+    (failed,) = store.rows("SELECT kind, severity, model, subject FROM outbox WHERE kind LIKE 'retrain.%'")
+    assert tuple(failed)[:3] == ("retrain.failed", "critical", MODEL) and "labelled windows" in failed["subject"]
     cli = pitboard("retrain", MODEL)
     assert cli.exit_code == 2 and "labelled windows" in cli.stderr
 

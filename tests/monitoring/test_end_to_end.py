@@ -81,6 +81,11 @@ def test_a_recession_is_detected_retrained_for_and_promoted_away(served, pitboar
     assert {"serve.start", "monitor.ingest", "alert.open", "retrain.start", "retrain.data", "train.start",
             "model.register", "model.set", "retrain.evaluate", "model.promote", "retrain.promoted",
             "alert.resolve"} <= actions
+    # The same facts reach the outbox, each in its change's transaction (see tests/notify).
+    kinds = {r[0] for r in store.rows("SELECT kind FROM outbox WHERE model = ?", (MODEL,))}
+    assert {"alert.opened", "retrain.finished", "promotion", "alert.resolved"} <= kinds
+    finished = [json.loads(r[0]) for r in store.rows("SELECT details FROM outbox WHERE kind = 'retrain.finished' ORDER BY id")]
+    assert [d["retrain"] for d in finished] == sorted(r["id"] for r in retrains)
 
 
 def test_simulate_through_the_cli_prints_each_month(served, pitboard):

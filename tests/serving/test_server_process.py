@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -167,3 +168,26 @@ def test_serve_a_bundle_path_imports_it_and_serves_it(served, tmp_path: Path) ->
         served_version = store.value("SELECT version_id FROM deployments WHERE id = ?", (server.deployment,))
         assert served_version == store.value("SELECT id FROM model_versions")
     assert _rows(fresh, server.deployment) == 1
+
+
+def test_serve_delivers_notifications_and_refuses_a_missing_secret_at_start(served, tmp_path: Path) -> None:
+    """The delivery worker runs inside `serve`: a promotion made elsewhere reaches the exec target."""
+    seen = tmp_path / "event.json"
+    script = f"import sys; open({str(seen)!r}, 'wb').write(sys.stdin.buffer.read())"
+    config = served["db"].parent / "pitboard.toml"
+    config.write_text(f'[notify]\npoll_seconds = 0.1\n[notify.targets.local]\ntype = "exec"\n'
+                      f'command = ["{sys.executable}", "-c", "{script}"]\n')
+    server = Server(served["db"], "scoring@champion")
+    with Store.open(served["db"], clock=fixed_clock(T0)) as store:
+        move_alias(store, "scoring", "champion", resolve(store, "scoring@2"), action="promote")
+    _wait_for(lambda: seen.exists() and seen.stat().st_size > 0)
+    assert server.stop() == 0
+    assert json.loads(seen.read_text())["subject"] == "scoring@champion promoted to v2 (was v1)"
+    config.write_text('[notify.targets.ops]\ntype = "webhook"\nurl = "http://127.0.0.1:9/x"\nsecret_env = "PB_UNSET_SECRET"\n')
+    exe = shutil.which("pitboard", path=str(Path(sys.executable).parent))
+    env = {k: v for k, v in os.environ.items() if k != "PB_UNSET_SECRET"}
+    refused = subprocess.run([exe, "--db", str(served["db"]), "serve", "scoring@champion", "--port", "0"],
+                             capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [f"Error: {config}: [notify.targets.ops] secret_env: $PB_UNSET_SECRET is not set;"
+                                           " export the signing secret or remove secret_env"]

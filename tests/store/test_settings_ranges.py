@@ -78,6 +78,11 @@ OUT_OF_RANGE = [
     ("validation", "max_duplicate_share", "-0.1", "must be between 0 and 1"),
     ("validation", "min_class_share", "1.01", "must be between 0 and 1"),
     ("validation", "leakage_score", "99.0", "must be between 0 and 1"),
+    ("notify", "max_attempts", "0", "must be between 1 and 100"),
+    ("notify", "backoff_seconds", "-1.0", "must be between 0 and 86400"),
+    ("notify", "max_backoff_seconds", "-1.0", "must be between 0 and 604800"),
+    ("notify", "timeout_seconds", "0.0", "must be between 0.1 and 600"),
+    ("notify", "poll_seconds", "0.0", "must be between 0.1 and 3600"),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Notifications: the outbox's events delivered to webhooks, Slack and local commands."""

@@ -1,0 +1,1 @@
+"""Reports for pull requests, CI logs and terminals: Markdown and versioned JSON from one document."""
