@@ -38,6 +38,7 @@ DEFAULTS = {
     "n_jobs": -1,  # local worker processes for the search's fits (-1: one per core)
     "importance_repeats": 5,  # permutation importance: shuffles per feature
     "importance_max_rows": 1000,  # permutation importance: holdout rows used at most
+    "contribution_rows": 200,  # mean |contribution| per feature (the model card's global picture): holdout rows
     "curve_points": 101,  # ROC, precision-recall and boosting curves: points kept at most
     "cluster_timeout_seconds": 10.0,  # --cluster: how long to wait for the Dask scheduler
 }
@@ -45,6 +46,7 @@ RANGES = {
     "n_jobs": Range(-1, 1024, excluded=(0,)),  # joblib: -1 is every core, 0 means nothing
     "importance_repeats": at_least(1, 1000),
     "importance_max_rows": at_least(1, 10_000_000),
+    "contribution_rows": at_least(0, 100_000),
     "curve_points": at_least(2, 100_000),
     "cluster_timeout_seconds": above(0, 3600),
 }
@@ -281,6 +283,7 @@ def fit_final(pipeline: Any, X: pd.DataFrame, y: np.ndarray, X_hold: pd.DataFram
                  for name, m, s in zip(X_hold.columns, found.importances_mean, found.importances_std)),
                 key=lambda entry: -entry["mean"],
             )
+            _add_contributions(importance, model, X, X_hold, task, classes, seed, settings["contribution_rows"])
             points = staged_curve(model[-1], model[:-1].transform(X_hold), encode_labels(y_hold, classes), task,
                                   settings["curve_points"])
             train_score = getattr(model[-1], "train_score_", None)
@@ -293,6 +296,33 @@ def fit_final(pipeline: Any, X: pd.DataFrame, y: np.ndarray, X_hold: pd.DataFram
                     "seconds": time.perf_counter() - start}
     except Exception as exc:
         return {"error": _one_line(exc), "seconds": time.perf_counter() - start}
+
+
+def _add_contributions(importance: list[dict[str, Any]], model: Any, X: pd.DataFrame, X_hold: pd.DataFrame, task: str,
+                       classes: list[Any] | None, seed: int, rows: int) -> None:
+    """Each importance entry gains `contribution`: the feature's mean |contribution| to the
+    holdout's predictions (`core.experiments.explanations`), the global picture of the card.
+
+    An estimate (a model with no exact method) is costly, so it uses a tenth of the rows.
+    A model that cannot be explained keeps its permutation importance alone.
+    """
+    from core.experiments.explanations import BACKGROUND_ROWS, SAMPLING, explain, mean_abs_contribution, method_for
+
+    method = method_for(model)
+    rows = min(len(X_hold), rows if method != SAMPLING else max(1, rows // 10))
+    if rows == 0:
+        return
+    rng = np.random.default_rng(seed)
+    sample = X_hold.iloc[np.sort(rng.choice(len(X_hold), rows, replace=False))]
+    background = X.iloc[np.sort(rng.choice(len(X), min(len(X), BACKGROUND_ROWS), replace=False))]
+    try:
+        found = explain(model, sample, task=task, classes=classes, background=background, seed=seed)
+    except Exception:  # noqa: BLE001 - the run stands on its metrics; the card then shows importance alone
+        return
+    means = mean_abs_contribution(found)
+    for entry in importance:
+        if entry["feature"] in means:
+            entry["contribution"] = means[entry["feature"]]
 
 
 def scorer_for(metric: str, task: str, classes: list[Any] | None) -> Any:
