@@ -93,25 +93,46 @@ def explain(pipeline: Any, frame: Any, *, task: str, classes: list[Any] | None, 
     estimate's starting points (trees need none). `method` forces one (tests, benchmarks);
     by default the exact one the model allows, else the estimate.
     """
-    chosen = method or method_for(pipeline)
-    features = [str(c) for c in frame.columns]
-    if chosen in (LINEAR, TREE):
-        preprocess, model = pipeline[:-1], pipeline[-1]
-        groups = column_groups(preprocess, features)
-        matrix = _dense(preprocess.transform(frame))
-        if chosen == LINEAR:
-            if background is None:
+    return Explainer(pipeline, [str(c) for c in frame.columns], task=task, classes=classes, background=background,
+                     method=method, seed=seed).explain(frame)
+
+
+class Explainer:
+    """What explaining one model needs, prepared once: a served model explains many
+    requests, and a single row must not pay for transforming the background again or
+    flattening a hundred trees."""
+
+    def __init__(self, pipeline: Any, features: list[str], *, task: str, classes: list[Any] | None,
+                 background: Any = None, method: str | None = None, seed: int = 0) -> None:
+        self.pipeline, self.features, self.task, self.classes, self.seed = pipeline, features, task, classes, seed
+        self.method = method or method_for(pipeline)
+        self.background = None if background is None else background[features]
+        if self.method in (LINEAR, TREE):
+            self.groups = column_groups(pipeline[:-1], features)
+        if self.method == LINEAR:
+            if self.background is None:
                 raise PitboardError("explain: a linear model's explanation needs its training data (background rows)")
-            phi, expected, raw = _linear(model, matrix, _dense(preprocess.transform(background[features])).mean(axis=0))
+            self.means = _dense(pipeline[:-1].transform(self.background)).mean(axis=0)
+        elif self.method == TREE:
+            self.ensemble = flatten(pipeline[-1])
+        elif self.background is None:
+            raise PitboardError("explain: the sampling estimate needs the model's training data (background rows)")
+
+    def explain(self, frame: Any) -> Explanation:
+        """Contributions for every row of `frame`."""
+        if self.method == SAMPLING:
+            return _sampling(self.pipeline, frame[self.features], self.features, self.task, self.classes,
+                             self.background, self.seed)
+        model = self.pipeline[-1]
+        matrix = _dense(self.pipeline[:-1].transform(frame[self.features]))
+        if self.method == LINEAR:
+            phi, expected, raw = _linear(model, matrix, self.means)
         else:
-            phi, expected, raw = _tree(model, matrix)
-        pick, explained, output = _outputs(model, task, classes, raw, chosen)
+            phi, expected, raw = _tree(model, self.ensemble, matrix)
+        pick, explained, output = _outputs(model, self.task, self.classes, raw, self.method)
         rows = np.arange(len(frame))
-        contributions = np.einsum("ntk,tf->nfk", phi, groups)[rows, :, pick]
-        return Explanation(features, contributions, expected[pick], raw[rows, pick], output, explained, chosen)
-    if background is None:
-        raise PitboardError("explain: the sampling estimate needs the model's training data (background rows)")
-    return _sampling(pipeline, frame, features, task, classes, background[features], seed)
+        contributions = np.einsum("ntk,tf->nfk", phi, self.groups)[rows, :, pick]
+        return Explanation(self.features, contributions, expected[pick], raw[rows, pick], output, explained, self.method)
 
 
 def method_for(pipeline: Any) -> str:
@@ -325,10 +346,9 @@ def raw_output(model: Any, matrix: np.ndarray) -> np.ndarray:
     return raw.reshape(len(matrix), -1)
 
 
-def _tree(model: Any, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _tree(model: Any, ensemble: FlatEnsemble, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(phi, expected, raw output): the constant a boosting model starts from is read off the
     first row (its output minus what its trees add), so expected + sum(phi) = output."""
-    ensemble = flatten(model)
     phi = ensemble.shap(matrix)
     raw = raw_output(model, matrix)
     if raw.shape[1] != phi.shape[2]:

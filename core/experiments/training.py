@@ -70,6 +70,7 @@ class Prepared:
     classes: list[Any] | None
     folds: list[tuple[np.ndarray, np.ndarray]]
     signature: list[dict[str, Any]]
+    attributes_hold: dict[str, np.ndarray] = field(default_factory=dict)  # [fairness] columns, holdout rows
 
     def encode(self, labels: np.ndarray) -> np.ndarray:
         """Class labels as indices into `classes` (what the metric kernels take); values
@@ -87,6 +88,7 @@ class Outcome:
     points: list[tuple[str, int, float]] = field(default_factory=list)
     curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     importance: list[dict[str, Any]] = field(default_factory=list)
+    fairness: dict[str, Any] = field(default_factory=dict)
     model: bytes | None = None
 
 
@@ -159,7 +161,14 @@ def prepare(spec: Spec, dataset_version: Any, frame: pd.DataFrame, skip: tuple[s
         )
     if spec.task == "regression" and not pd.api.types.is_numeric_dtype(y_all.dtype):
         raise PitboardError(f"{where} {target!r} is not numeric ({y_all.dtype}) but the candidates are regressors")
-    numeric, categorical = select_features(spec, frame, target, (dv.id_column, dv.time_column, *skip))
+    for name in spec.fairness.attributes:
+        if name not in frame.columns:
+            raise PitboardError(f"{spec.source}: [fairness] attributes: {name!r} is not a column of {dv.ref};"
+                                f" columns: {', '.join(frame.columns)}")
+        if name == target:
+            raise PitboardError(f"{spec.source}: [fairness] attributes: {name!r} is the target")
+    numeric, categorical = select_features(spec, frame, target,
+                                           (dv.id_column, dv.time_column, *skip, *spec.fairness.attributes))
 
     positions = np.arange(len(frame))
     if spec.split.method == "time":
@@ -204,8 +213,9 @@ def prepare(spec: Spec, dataset_version: Any, frame: pd.DataFrame, skip: tuple[s
     if len(y_train) < 2 * cv:
         raise PitboardError(f"{spec.source}: {dv.ref} has {len(y_train)} training rows, too few for cv = {cv}")
     folds = list(splitter.split(X_train, y_train))
+    attributes_hold = {name: frame[name].to_numpy(dtype=object)[hold_pos] for name in spec.fairness.attributes}
     return Prepared(dv, target, spec.task, numeric, categorical, X_train, y_train, X_hold, y_hold, classes, folds,
-                    signature(X_train, numeric, categorical))
+                    signature(X_train, numeric, categorical), attributes_hold)
 
 
 def configurations(spec: Spec) -> list[tuple[Candidate, dict[str, Any]]]:
@@ -401,6 +411,12 @@ def _outcome(spec: Spec, prepared: Prepared, results: list[dict[str, Any]], sett
     if final["proba"] is not None and final["proba"].shape[1] == 2:
         outcome.curves = binary_curves(y_hold, final["proba"], settings["curve_points"])
     outcome.importance = final["importance"]
+    if prepared.attributes_hold:
+        from core.experiments.fairness import fairness_report
+
+        outcome.fairness = fairness_report(prepared.attributes_hold, y_hold, encode(final["prediction"]), final["proba"],
+                                           task=spec.task, primary_metric=spec.primary_metric,
+                                           min_group_rows=spec.fairness.min_group_rows)
     outcome.model = final["model"]
     return outcome
 
@@ -478,7 +494,8 @@ def _search(store: Store, spec: Spec, dv: Any, prepared: Prepared, configs: list
             seed=spec.seed, started_at=started, ended_at=store.clock(), duration=outcome.seconds,
             git_commit=commit, git_dirty=dirty, env=env, params=flatten_params(pipeline), metrics=outcome.metrics,
             points=outcome.points, curves=outcome.curves, model=outcome.model, signature=prepared.signature,
-            classes=prepared.classes, feature_importance=outcome.importance, error=outcome.error,
+            classes=prepared.classes, feature_importance=outcome.importance, fairness=outcome.fairness,
+            error=outcome.error,
             tags={"dataset": dv.ref, "spec": spec.source},
         )
         run_ids.append(record_run(store, record))

@@ -22,14 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from core.experiments.explanations import (
-    BACKGROUND_ROWS,
-    METHOD_WORDS,
-    SAMPLING,
-    Explanation,
-    explain,
-    method_for,
-)
+from core.experiments.explanations import BACKGROUND_ROWS, METHOD_WORDS, SAMPLING, Explainer, Explanation, method_for
 from core.serving.predict import CheckedInput, InvalidInput, Scorer, numbers_from_text, to_columns
 from core.store.errors import PitboardError
 
@@ -62,6 +55,7 @@ class Explainable:
     background: Any
     described: str
     seed: int = 0
+    _prepared: Explainer | None = None
 
     @property
     def method(self) -> str:
@@ -77,8 +71,10 @@ class Explainable:
         if self.background is None and self.method != "tree":
             raise PitboardError(f"{self.described}: its training data is not in this database, and a"
                                 f" {self.scorer.estimator[-1].__class__.__name__} cannot be explained without it")
-        return explain(self.scorer.estimator, self.scorer.model_frame(checked), task=self.scorer.task,
-                       classes=self.scorer.classes, background=self.background, seed=self.seed)
+        if self._prepared is None:
+            self._prepared = Explainer(self.scorer.estimator, [f.name for f in self.scorer.features], task=self.scorer.task,
+                                       classes=self.scorer.classes, background=self.background, seed=self.seed)
+        return self._prepared.explain(self.scorer.model_frame(checked))
 
 
 def for_version(store: Any, mv: Any, scorer: Scorer) -> Explainable:
