@@ -122,7 +122,8 @@ params = { C = [1.0] }
 def fair_csv(tmp_path: Path) -> Path:
     frame = credit_frame(600, seed=3).drop(columns=["applicant_id"])
     rng = np.random.default_rng(3)
-    frame["gender"] = np.where(rng.uniform(size=len(frame)) < 0.6, "f", "m")
+    poorer = frame["income"] < frame["income"].median()  # a group over-represented among lower incomes
+    frame["gender"] = np.where(rng.uniform(size=len(frame)) < np.where(poorer, 0.8, 0.3), "f", "m")
     frame.loc[:9, "gender"] = "x"  # a group too small to judge
     path = tmp_path / "fair.csv"
     frame.to_csv(path, index=False)
@@ -147,6 +148,26 @@ def test_training_records_fairness_and_runs_show_includes_it(pitboard, db_path, 
     assert report["disparities"]["demographic_parity_difference"] == pytest.approx(max(rates) - min(rates), abs=1e-12)
     text = pitboard("runs", "show", "1").stdout
     assert "fairness by gender" in text and "demographic_parity_ratio" in text
+
+    # the promotion gate: refused over the threshold with the number shown, passed under it
+    ratio = report["disparities"]["demographic_parity_ratio"]
+    assert ratio < 0.9
+    assert pitboard("model", "register", "1", "--name", "fair").exit_code == 0
+    settings = tmp_path / "pitboard.toml"
+    base = settings.read_text() + "[models]\nrequire_validation = false\n"
+    settings.write_text(base + "max_disparity = { demographic_parity_ratio = 0.9, equalized_odds_difference = 1.0 }\n")
+    refused = pitboard("model", "promote", "fair@1", "--to", "champion", "--json")
+    assert refused.exit_code == 1
+    gates = {g["name"]: g for g in json.loads(refused.stdout)["gates"]}
+    gate = gates["min demographic_parity_ratio"]
+    assert (gate["value"], gate["threshold"], gate["verdict"]) == (round(ratio, 6), ">= 0.9", "FAIL")
+    assert gate["message"].startswith("worst attribute gender on the holdout; selection rates ")
+    assert gates["max equalized_odds_difference"]["verdict"] == "PASS"
+    settings.write_text(base + "max_disparity = { demographic_parity_ratio = 0.1 }\n")
+    assert pitboard("model", "promote", "fair@1", "--to", "champion").exit_code == 0
+    settings.write_text(base + "max_disparity = { parity = 0.1 }\n")
+    typo = pitboard("model", "promote", "fair@1", "--to", "challenger")
+    assert typo.exit_code == 2 and "unknown disparity 'parity'" in typo.stderr
 
 
 def test_an_attribute_not_in_the_data_is_refused_by_name(pitboard, db_path, tmp_path) -> None:
