@@ -38,7 +38,7 @@ DEFAULTS = {
     "n_jobs": -1,  # local worker processes for the search's fits (-1: one per core)
     "importance_repeats": 5,  # permutation importance: shuffles per feature
     "importance_max_rows": 1000,  # permutation importance: holdout rows used at most
-    "contribution_rows": 200,  # mean |contribution| per feature (the model card's global picture): holdout rows
+    "contribution_rows": 50,  # mean |contribution| per feature (the model card's global picture): holdout rows
     "curve_points": 101,  # ROC, precision-recall and boosting curves: points kept at most
     "cluster_timeout_seconds": 10.0,  # --cluster: how long to wait for the Dask scheduler
 }
