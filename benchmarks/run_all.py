@@ -33,6 +33,7 @@ QUICK: dict[str, list[str]] = {
     "tui_startup": ["--rows", "100000", "--runs", "3"],
     "tui_responsiveness": ["--rounds", "3", "--seconds", "5"],
     "first_run": ["--cache", "fresh"],
+    "explain": ["--train-rows", "2000", "--singles", "50", "--batches", "1"],
 }
 
 

@@ -71,6 +71,11 @@ def show(obj, run_id: int, as_json: bool) -> None:
     }, False)
     _section("metrics", [{"metric": k, "value": v} for k, v in run.metrics.items()])
     _section("permutation importance (holdout)", run.feature_importance[:15])
+    for attribute, report in run.fairness.items():
+        _section(f"fairness by {attribute} (holdout; groups under {report['min_group_rows']} rows not judged)",
+                 [{k: ("yes" if v else "NO (too few rows)") if k == "judged" else v for k, v in g.items()}
+                  for g in report["groups"]])
+        _section(f"disparities by {attribute}", [{"disparity": k, "value": v} for k, v in report["disparities"].items()])
     _section("input signature", [{**f, "categories": ", ".join(f["categories"] or [])[:40]} for f in run.signature])
     series = metric_points(obj.store, run_id)
     _section("metric series", [{"key": k, "points": len(v), "first": v[0][1], "last": v[-1][1]} for k, v in series.items()])

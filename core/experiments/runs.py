@@ -55,6 +55,7 @@ class RunRecord:
     signature: list[dict[str, Any]] = field(default_factory=list)
     classes: list[Any] | None = None
     feature_importance: list[dict[str, Any]] = field(default_factory=list)
+    fairness: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
 
@@ -90,6 +91,7 @@ class Run:
     duration: float
     error: str | None
     deleted_at: float | None
+    fairness: dict[str, Any] = field(default_factory=dict)  # per [fairness] attribute: groups, disparities
 
     @property
     def primary_value(self) -> float | None:
@@ -115,14 +117,15 @@ def record_run(store: Store, record: RunRecord) -> int:
         run_id = int(conn.execute(
             """INSERT INTO runs (experiment_id, search_id, candidate, config, status, task, estimator,
                    primary_metric, dataset_version_id, model_sha256, signature, classes, feature_importance,
-                   holdout_size, git_commit, git_dirty, env, seed, started_at, ended_at, duration, error)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   holdout_size, git_commit, git_dirty, env, seed, started_at, ended_at, duration, error, fairness)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (record.experiment_id, record.search_id, record.candidate, json.dumps(record.config, default=str),
              record.status, record.task, record.estimator, record.primary_metric, record.dataset_version_id, sha,
              json.dumps(record.signature), json.dumps(record.classes, default=str) if record.classes is not None else None,
              json.dumps(record.feature_importance), record.holdout_size, record.git_commit,
              None if record.git_dirty is None else int(record.git_dirty), json.dumps(record.env, default=str),
-             record.seed, record.started_at, record.ended_at, record.duration, record.error),
+             record.seed, record.started_at, record.ended_at, record.duration, record.error,
+             json.dumps(record.fairness) if record.fairness else None),
         ).lastrowid)
         conn.executemany("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)",
                          [(run_id, k, v) for k, v in record.params.items()])
@@ -175,6 +178,7 @@ def get_run(store: Store, run_id: int) -> Run:
         git_dirty=None if row["git_dirty"] is None else bool(row["git_dirty"]), env=json.loads(row["env"]),
         seed=row["seed"], started_at=row["started_at"], ended_at=row["ended_at"], duration=row["duration"],
         error=row["error"], deleted_at=row["deleted_at"],
+        fairness=json.loads(row["fairness"]) if row["fairness"] else {},
     )
 
 

@@ -32,6 +32,10 @@ A spec looks like `sample_data/credit_spec.toml`:
     method = "grid"               # grid | random (then n_iter)
     cv = 5
 
+    [fairness]                    # optional: per-group rates and disparities on the holdout
+    attributes = ["gender"]       # columns of the data; not features unless [features] includes them
+    min_group_rows = 30           # smaller groups are shown, not judged
+
     [[candidates]]
     estimator = "RandomForestClassifier"
     params = { n_estimators = [100], max_depth = [4, 8, "None"] }
@@ -90,6 +94,7 @@ SCALERS = ("standard", "minmax", "robust", "none")
 CATEGORICAL_IMPUTE = ("most_frequent", "constant")
 ENCODINGS = ("onehot", "ordinal")
 DISTRIBUTIONS = ("uniform", "loguniform", "randint")
+MAX_FAIRNESS_ATTRIBUTES = 20
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,14 @@ class Search:
 
 
 @dataclass(frozen=True)
+class Fairness:
+    """`[fairness]`: sensitive attributes judged per group on the holdout (core.experiments.fairness)."""
+
+    attributes: tuple[str, ...] = ()
+    min_group_rows: int = 30  # smaller groups are shown, not judged
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed, validated experiment spec."""
 
@@ -165,6 +178,7 @@ class Spec:
     preprocessing: Preprocessing
     search: Search
     candidates: tuple[Candidate, ...]
+    fairness: Fairness = field(default_factory=lambda: Fairness())
 
     def with_dataset(self, dataset: str) -> "Spec":
         """The same spec trained on another dataset reference (retraining)."""
@@ -239,7 +253,7 @@ class _Parser:
         self.check_keys(
             doc,
             ("experiment", "dataset", "target", "task", "primary_metric", "seed",
-             "features", "split", "preprocessing", "search", "candidates"),
+             "features", "split", "preprocessing", "search", "candidates", "fairness"),
             "",
         )
         for required in ("experiment", "dataset", "candidates"):
@@ -271,6 +285,7 @@ class _Parser:
                 self.table(doc, "preprocessing", ("numeric_impute", "scale", "categorical_impute", "encoding"))
             ),
             search=search, candidates=candidates,
+            fairness=self.fairness(self.table(doc, "fairness", ("attributes", "min_group_rows"))),
         )
 
     def task(self, declared: str | None, candidates: tuple[Candidate, ...]) -> str:
@@ -296,6 +311,17 @@ class _Parser:
         if include is not None and not include:
             raise self.fail("[features]", "include = [] selects no feature")
         return include, exclude or ()
+
+    def fairness(self, table: dict[str, Any]) -> Fairness:
+        names = self.get(table, "attributes", list, "[fairness]", [])
+        if not all(isinstance(n, str) and n for n in names) or len(names) > MAX_FAIRNESS_ATTRIBUTES:
+            raise self.fail("[fairness]", f"attributes must be a list of at most {MAX_FAIRNESS_ATTRIBUTES} column names")
+        if len(set(names)) != len(names):
+            raise self.fail("[fairness]", "attributes lists a column twice")
+        least = self.get(table, "min_group_rows", int, "[fairness]", 30)
+        if not 1 <= least <= 1_000_000:
+            raise self.fail("[fairness]", f"min_group_rows = {least} must be between 1 and 1000000")
+        return Fairness(tuple(names), least)
 
     def split(self, table: dict[str, Any]) -> Split:
         method = self.choice(table, "method", SPLIT_METHODS, "[split]", "random")

@@ -38,6 +38,7 @@ DEFAULTS = {
     "n_jobs": -1,  # local worker processes for the search's fits (-1: one per core)
     "importance_repeats": 5,  # permutation importance: shuffles per feature
     "importance_max_rows": 1000,  # permutation importance: holdout rows used at most
+    "contribution_rows": 50,  # mean |contribution| per feature (the model card's global picture): holdout rows
     "curve_points": 101,  # ROC, precision-recall and boosting curves: points kept at most
     "cluster_timeout_seconds": 10.0,  # --cluster: how long to wait for the Dask scheduler
 }
@@ -45,6 +46,7 @@ RANGES = {
     "n_jobs": Range(-1, 1024, excluded=(0,)),  # joblib: -1 is every core, 0 means nothing
     "importance_repeats": at_least(1, 1000),
     "importance_max_rows": at_least(1, 10_000_000),
+    "contribution_rows": at_least(0, 100_000),
     "curve_points": at_least(2, 100_000),
     "cluster_timeout_seconds": above(0, 3600),
 }
@@ -68,6 +70,7 @@ class Prepared:
     classes: list[Any] | None
     folds: list[tuple[np.ndarray, np.ndarray]]
     signature: list[dict[str, Any]]
+    attributes_hold: dict[str, np.ndarray] = field(default_factory=dict)  # [fairness] columns, holdout rows
 
     def encode(self, labels: np.ndarray) -> np.ndarray:
         """Class labels as indices into `classes` (what the metric kernels take); values
@@ -85,6 +88,7 @@ class Outcome:
     points: list[tuple[str, int, float]] = field(default_factory=list)
     curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     importance: list[dict[str, Any]] = field(default_factory=list)
+    fairness: dict[str, Any] = field(default_factory=dict)
     model: bytes | None = None
 
 
@@ -157,7 +161,14 @@ def prepare(spec: Spec, dataset_version: Any, frame: pd.DataFrame, skip: tuple[s
         )
     if spec.task == "regression" and not pd.api.types.is_numeric_dtype(y_all.dtype):
         raise PitboardError(f"{where} {target!r} is not numeric ({y_all.dtype}) but the candidates are regressors")
-    numeric, categorical = select_features(spec, frame, target, (dv.id_column, dv.time_column, *skip))
+    for name in spec.fairness.attributes:
+        if name not in frame.columns:
+            raise PitboardError(f"{spec.source}: [fairness] attributes: {name!r} is not a column of {dv.ref};"
+                                f" columns: {', '.join(frame.columns)}")
+        if name == target:
+            raise PitboardError(f"{spec.source}: [fairness] attributes: {name!r} is the target")
+    numeric, categorical = select_features(spec, frame, target,
+                                           (dv.id_column, dv.time_column, *skip, *spec.fairness.attributes))
 
     positions = np.arange(len(frame))
     if spec.split.method == "time":
@@ -202,8 +213,9 @@ def prepare(spec: Spec, dataset_version: Any, frame: pd.DataFrame, skip: tuple[s
     if len(y_train) < 2 * cv:
         raise PitboardError(f"{spec.source}: {dv.ref} has {len(y_train)} training rows, too few for cv = {cv}")
     folds = list(splitter.split(X_train, y_train))
+    attributes_hold = {name: frame[name].to_numpy(dtype=object)[hold_pos] for name in spec.fairness.attributes}
     return Prepared(dv, target, spec.task, numeric, categorical, X_train, y_train, X_hold, y_hold, classes, folds,
-                    signature(X_train, numeric, categorical))
+                    signature(X_train, numeric, categorical), attributes_hold)
 
 
 def configurations(spec: Spec) -> list[tuple[Candidate, dict[str, Any]]]:
@@ -281,6 +293,7 @@ def fit_final(pipeline: Any, X: pd.DataFrame, y: np.ndarray, X_hold: pd.DataFram
                  for name, m, s in zip(X_hold.columns, found.importances_mean, found.importances_std)),
                 key=lambda entry: -entry["mean"],
             )
+            _add_contributions(importance, model, X, X_hold, task, classes, seed, settings["contribution_rows"])
             points = staged_curve(model[-1], model[:-1].transform(X_hold), encode_labels(y_hold, classes), task,
                                   settings["curve_points"])
             train_score = getattr(model[-1], "train_score_", None)
@@ -293,6 +306,33 @@ def fit_final(pipeline: Any, X: pd.DataFrame, y: np.ndarray, X_hold: pd.DataFram
                     "seconds": time.perf_counter() - start}
     except Exception as exc:
         return {"error": _one_line(exc), "seconds": time.perf_counter() - start}
+
+
+def _add_contributions(importance: list[dict[str, Any]], model: Any, X: pd.DataFrame, X_hold: pd.DataFrame, task: str,
+                       classes: list[Any] | None, seed: int, rows: int) -> None:
+    """Each importance entry gains `contribution`: the feature's mean |contribution| to the
+    holdout's predictions (`core.experiments.explanations`), the global picture of the card.
+
+    An estimate (a model with no exact method) is costly, so it uses a tenth of the rows.
+    A model that cannot be explained keeps its permutation importance alone.
+    """
+    from core.experiments.explanations import BACKGROUND_ROWS, SAMPLING, explain, mean_abs_contribution, method_for
+
+    method = method_for(model)
+    rows = min(len(X_hold), rows if method != SAMPLING else max(1, rows // 10))
+    if rows == 0:
+        return
+    rng = np.random.default_rng(seed)
+    sample = X_hold.iloc[np.sort(rng.choice(len(X_hold), rows, replace=False))]
+    background = X.iloc[np.sort(rng.choice(len(X), min(len(X), BACKGROUND_ROWS), replace=False))]
+    try:
+        found = explain(model, sample, task=task, classes=classes, background=background, seed=seed)
+    except Exception:  # noqa: BLE001 - the run stands on its metrics; the card then shows importance alone
+        return
+    means = mean_abs_contribution(found)
+    for entry in importance:
+        if entry["feature"] in means:
+            entry["contribution"] = means[entry["feature"]]
 
 
 def scorer_for(metric: str, task: str, classes: list[Any] | None) -> Any:
@@ -371,6 +411,12 @@ def _outcome(spec: Spec, prepared: Prepared, results: list[dict[str, Any]], sett
     if final["proba"] is not None and final["proba"].shape[1] == 2:
         outcome.curves = binary_curves(y_hold, final["proba"], settings["curve_points"])
     outcome.importance = final["importance"]
+    if prepared.attributes_hold:
+        from core.experiments.fairness import fairness_report
+
+        outcome.fairness = fairness_report(prepared.attributes_hold, y_hold, encode(final["prediction"]), final["proba"],
+                                           task=spec.task, primary_metric=spec.primary_metric,
+                                           min_group_rows=spec.fairness.min_group_rows)
     outcome.model = final["model"]
     return outcome
 
@@ -448,7 +494,8 @@ def _search(store: Store, spec: Spec, dv: Any, prepared: Prepared, configs: list
             seed=spec.seed, started_at=started, ended_at=store.clock(), duration=outcome.seconds,
             git_commit=commit, git_dirty=dirty, env=env, params=flatten_params(pipeline), metrics=outcome.metrics,
             points=outcome.points, curves=outcome.curves, model=outcome.model, signature=prepared.signature,
-            classes=prepared.classes, feature_importance=outcome.importance, error=outcome.error,
+            classes=prepared.classes, feature_importance=outcome.importance, fairness=outcome.fairness,
+            error=outcome.error,
             tags={"dataset": dv.ref, "spec": spec.source},
         )
         run_ids.append(record_run(store, record))

@@ -8,6 +8,9 @@ model, `[models.<name>]` for one. Defaults (`DEFAULTS`):
     must_beat_current = true    # beat the alias's current holder on the same rows (below)
     min_improvement = 0.0       # ... by at least this much on the primary metric
     require_validation = true   # the training data's latest validation report passed
+    max_disparity = {}          # e.g. {demographic_parity_ratio = 0.8, equalized_odds_difference = 0.1}:
+                                # the run's holdout fairness, worst [fairness] attribute; a ratio is a
+                                # floor, a difference or gap a ceiling
 
 "The same rows": the rows of live traffic that the caller passes as `live_rows` (the
 monitoring stage passes the newest labelled window of the model's served traffic, the
@@ -45,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "must_beat_current": True,
     "min_improvement": 0.0,
     "require_validation": True,
+    "max_disparity": None,
 }
 RANGES = {"min_improvement": at_least(0)}
 
@@ -77,7 +81,23 @@ def policy_for(store: Store, name: str) -> dict[str, Any]:
         ):
             raise PitboardError(f"{store.config_path}: [models.{name}] {key} must be a table of metric = number")
         policy[key] = table
+    policy["max_disparity"] = _disparity_policy(store, name, policy["max_disparity"])
     return policy
+
+
+def _disparity_policy(store: Store, name: str, table: Any) -> dict[str, float]:
+    from core.experiments.fairness import DISPARITIES
+
+    table = table or {}
+    where = f"{store.config_path}: [models.{name}] max_disparity"
+    if not isinstance(table, dict):
+        raise PitboardError(f"{where} must be a table of disparity = number")
+    for key, value in table.items():
+        if key not in DISPARITIES:
+            raise PitboardError(f"{where}: unknown disparity {key!r}; choose from {', '.join(DISPARITIES)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1e6:
+            raise PitboardError(f"{where}: {key} = {value!r} must be a number of at least 0")
+    return table
 
 
 def evaluate_gates(store: Store, candidate: ModelVersion, alias: str = CHAMPION, policy: dict[str, Any] | None = None,
@@ -94,11 +114,43 @@ def evaluate_gates(store: Store, candidate: ModelVersion, alias: str = CHAMPION,
         value = metrics.get(metric)
         results.append(GateResult(f"max {metric}", value, f"<= {maximum}", value is not None and value <= maximum,
                                   "" if value is not None else f"{metric} was not recorded for this run"))
+    for disparity, threshold in sorted((policy.get("max_disparity") or {}).items()):
+        results.append(_fairness_gate(store, candidate, disparity, float(threshold)))
     if policy["require_validation"]:
         results.append(_validation_gate(store, candidate))
     if policy["must_beat_current"]:
         results.append(_beat_current_gate(store, candidate, alias, float(policy["min_improvement"]), live_rows))
     return results
+
+
+def _fairness_gate(store: Store, candidate: ModelVersion, disparity: str, threshold: float) -> GateResult:
+    """A disparity of the candidate's run on its holdout, the worst over its [fairness] attributes.
+
+    A ratio must stay at or above its threshold, a difference or gap at or below. A version
+    without a recorded fairness report, or whose groups were too small to judge, fails:
+    a gate that cannot see is not a gate that passed.
+    """
+    from core.experiments.fairness import HIGHER_IS_FAIRER
+    from core.experiments.runs import get_run
+
+    floor = disparity in HIGHER_IS_FAIRER
+    name = f"{'min' if floor else 'max'} {disparity}"
+    bound = f"{'>=' if floor else '<='} {threshold:g}"
+    report = get_run(store, candidate.run_id).fairness if candidate.run_id is not None else {}
+    if not report:
+        return GateResult(name, None, bound, False, "no fairness recorded: name [fairness] attributes in the run's spec")
+    values = {attribute: found["disparities"].get(disparity) for attribute, found in report.items()}
+    unjudged = sorted(a for a, v in values.items() if v is None)
+    if unjudged:
+        return GateResult(name, None, bound, False,
+                          f"not judged for {', '.join(unjudged)}: fewer than two groups large enough (or no such rates)")
+    worst = min(values, key=values.get) if floor else max(values, key=values.get)
+    value = values[worst]
+    passed = value >= threshold if floor else value <= threshold
+    groups = ", ".join(f"{g['group']} {g['selection_rate']:.3f}" for g in report[worst]["groups"]
+                       if g.get("judged") and g.get("selection_rate") is not None)
+    detail = f"; selection rates {groups}" if groups else ""
+    return GateResult(name, round(value, 6), bound, passed, f"worst attribute {worst} on the holdout{detail}")
 
 
 def _validation_gate(store: Store, candidate: ModelVersion) -> GateResult:

@@ -177,7 +177,8 @@ def _files(value: Any, where: str) -> None:
         raise _Bad(where, f"cannot list {MANIFEST} itself")
 
 
-_FEATURE_IMPORTANCE = _record({"feature": (True, _column), "mean": (True, _number), "std": (True, _number)})
+_FEATURE_IMPORTANCE = _record({"feature": (True, _column), "mean": (True, _number), "std": (True, _number),
+                               "contribution": (False, _number)})
 _OUTPUT = _record({"classes": (True, _optional(_list_of(_label, at_least=2))), "columns": (True, _list_of(_text))})
 _MANIFEST = _record({
     "format": (True, _one_of((FORMAT,))),

@@ -79,6 +79,7 @@ def model_card(manifest: dict[str, Any], gates: list[dict[str, Any]]) -> str:
         "| --- | --- | --- |",
         *[f"| {f['feature']} | {f['mean']:.4f} | {f['std']:.4f} |" for f in _top(manifest.get("feature_importance") or [])],
         "",
+        *_contribution_lines(manifest.get("feature_importance") or [], manifest.get("task")),
         "## Limitations",
         "",
         f"- Trained on {manifest.get('dataset') or 'its training data'} only; populations or periods unlike it"
@@ -96,6 +97,26 @@ def model_card(manifest: dict[str, Any], gates: list[dict[str, Any]]) -> str:
 def _top(importance: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
     """The n features the run ranks first (training records them most important first, as `runs show` lists them)."""
     return importance[:n]
+
+
+def _contribution_lines(importance: list[dict[str, Any]], task: str | None) -> list[str]:
+    """The global picture of the explanations: mean |contribution| per feature, largest first."""
+    found = sorted((f for f in importance if isinstance(f.get("contribution"), (int, float))),
+                   key=lambda f: -f["contribution"])
+    if not found:
+        return []
+    scale = "of the model's explained output (log-odds or probability)" if task == "classification" else "of the prediction"
+    return [
+        "## What drives single predictions",
+        "",
+        f"Mean absolute contribution to a holdout row's prediction, in units {scale}"
+        " (`pitboard explain` gives each row's own):",
+        "",
+        "| feature | mean abs contribution |",
+        "| --- | --- |",
+        *[f"| {f['feature']} | {f['contribution']:.4f} |" for f in found[:10]],
+        "",
+    ]
 
 
 def _shift_example(importance: list[dict[str, Any]]) -> str:

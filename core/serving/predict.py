@@ -386,6 +386,10 @@ class Scorer:
             outputs[f"proba_{name}"] = proba[:, i]
         return outputs
 
+    def model_frame(self, checked: CheckedInput) -> Any:
+        """The checked input as the DataFrame the whole pipeline takes (explanations use it)."""
+        return _frame(self.features, self._model_inputs(checked))
+
     def _model_inputs(self, checked: CheckedInput) -> dict[str, np.ndarray]:
         """Checked columns as the pipeline saw them in training: a missing category is NaN.
 

@@ -24,6 +24,7 @@ by the old or entirely by the new version, and none fails during the switch.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hmac
 import json
@@ -45,6 +46,7 @@ from pydantic import BaseModel, Field
 
 from core.registry.versions import ModelVersion, load_estimator, resolve, version_by_id
 from core.serving.batching import MicroBatcher
+from core.serving.explain import ServedExplainers, answer, check_request
 from core.serving.internal_errors import InternalErrors, route_error
 from core.serving.predict import CheckedInput, InvalidInput, Scorer, shown, to_columns
 from core.serving.predictlog import FEATURE, META, OUTPUT, PredictionLog, parse_prediction_id
@@ -65,6 +67,8 @@ DEFAULTS: dict[str, Any] = {
     "follow_interval": 2.0,          # seconds between checks whether the alias moved
     "header_timeout": 10.0,          # seconds a client may take to send a request's headers
     "keep_alive_timeout": 5.0,       # seconds an idle keep-alive connection stays open
+    "max_explain_rows": 1000,        # rows per /explain request, exact methods (linear, TreeSHAP)
+    "max_estimate_rows": 20,         # rows per /explain request, the sampling estimate
 }
 # Intervals have a floor: at 0 the log writer and the alias follower would spin a core.
 RANGES: dict[str, Range] = {
@@ -75,6 +79,8 @@ RANGES: dict[str, Range] = {
     "follow_interval": at_least(0.1, 86_400),
     "header_timeout": at_least(0.1, 3600),
     "keep_alive_timeout": at_least(0.1, 3600),
+    "max_explain_rows": at_least(1, 1_000_000),
+    "max_estimate_rows": at_least(1, 100_000),
 }
 
 
@@ -180,6 +186,7 @@ class Service:
     def _setup(self, ref: str, alias: str | None, live: Live, settings: dict[str, Any], token: str | None) -> None:
         self.ref, self.alias, self.live, self.settings, self.token = ref, alias, live, settings, token
         self._requests = 0
+        self.explainers = ServedExplainers(self.db_path, self.store.clock)
         self.batcher = MicroBatcher(int(self.settings["max_batch_rows"]))
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
@@ -287,6 +294,13 @@ class Service:
             "predictions": _rows(self.deployment_id, first, outputs, checked.n_rows),
             "unknown_categories": checked.unknown,
         }
+
+    def explain(self, payload: Any) -> dict[str, Any]:
+        """Contributions for a /explain body (as /predict's): not logged, as it predicts nothing new."""
+        live = self.live
+        explainable = self.explainers.get(live)
+        checked = check_request(explainable, payload, self.settings)
+        return {"model": live.version.name, "version": live.version.version, **answer(explainable, checked)}
 
     def record_error(self, status: int) -> None:
         """Count a /predict answered with an error against the live version (see core.serving.service_errors)."""
@@ -578,6 +592,20 @@ def create_app(service: Service) -> Any:
             return JSONResponse(service.feedback(await _json_body(request)))
         except InvalidInput as exc:
             return _invalid(exc)
+
+    @app.post("/explain", openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": PredictRequest.model_json_schema()}}}})
+    async def explain(request: Request) -> JSONResponse:
+        """Each feature's contribution to each row's prediction; exact, or an estimate said to be one."""
+        if not service.authorised(request.headers.get("authorization", "")):
+            return _unauthorised()
+        try:
+            payload = await _json_body(request)
+            return JSONResponse(await asyncio.to_thread(service.explain, payload))
+        except InvalidInput as exc:
+            return _invalid(exc)
+        except PitboardError as exc:
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}, status_code=422)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

@@ -56,6 +56,10 @@ def test_the_card_and_gates_describe_this_model_only(name: str, pitboard, tmp_pa
     ranked = [line.split("|")[1].strip() for line in table.splitlines()
               if line.startswith("| ") and not line.startswith(("| feature", "| ---"))]
     assert ranked == [f["feature"] for f in shown][: len(ranked)] and len(ranked) == min(10, len(bunch.feature_names))
+    drives = card.split("## What drives single predictions")[1].split("\n## ")[0]  # mean |contribution|, exact here
+    top = max(shown, key=lambda f: f["contribution"])
+    assert all(f["contribution"] >= 0 for f in shown) and top["contribution"] > 0
+    assert drives.splitlines()[6] == f"| {top['feature']} | {top['contribution']:.4f} |"
     leaders = [f["feature"] for f in shown if f["mean"] > 0][:2]
     assert f"(for example a shift in {' or '.join(leaders)})" in card
     free = next(line for line in first_card.splitlines() if "is free" in line)
