@@ -115,7 +115,8 @@ class ServedExplainers:
     """The service's explainer for its live version, built on the first /explain (off the
     request path of /predict) and rebuilt when the alias moves to another version."""
 
-    def __init__(self, db_path: Path, clock: Any) -> None:
+    def __init__(self, db_path: Path | None, clock: Any) -> None:
+        """`db_path` None: a bundle served without a database, explained without training rows."""
         self.db_path = db_path
         self.clock = clock
         self._lock = threading.Lock()
@@ -127,11 +128,15 @@ class ServedExplainers:
 
         with self._lock:
             if self._current is None or self._current[0] != live.version.id:
-                store = Store.open(self.db_path, clock=self.clock)
-                try:
-                    self._current = (live.version.id, for_version(store, live.version, live.scorer))
-                finally:
-                    store.close()
+                if self.db_path is None:  # no training rows to draw on, as for an imported bundle
+                    seed = int(live.version.info.get("seed") or 0)
+                    self._current = (live.version.id, Explainable(live.scorer, None, live.version.ref, seed=seed))
+                else:
+                    store = Store.open(self.db_path, clock=self.clock)
+                    try:
+                        self._current = (live.version.id, for_version(store, live.version, live.scorer))
+                    finally:
+                        store.close()
             return self._current[1]
 
 

@@ -186,7 +186,7 @@ class Service:
     def _setup(self, ref: str, alias: str | None, live: Live, settings: dict[str, Any], token: str | None) -> None:
         self.ref, self.alias, self.live, self.settings, self.token = ref, alias, live, settings, token
         self._requests = 0
-        self.explainers = ServedExplainers(self.db_path, self.store.clock)
+        self.explainers = ServedExplainers(self.db_path, self.now)
         self.batcher = MicroBatcher(int(self.settings["max_batch_rows"]))
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
