@@ -14,7 +14,6 @@ ones; more is refused before any work (422), and the body is bounded like /predi
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.experiments.explanations import BACKGROUND_ROWS, METHOD_WORDS, SAMPLING, Explainer, Explanation, method_for
-from core.serving.predict import CheckedInput, InvalidInput, Scorer, numbers_from_text, to_columns
+from core.serving.predict import CheckedInput, InvalidInput, Scorer, to_columns
 from core.store.errors import PitboardError
 
 
@@ -147,15 +146,10 @@ def explain_file(context: Any, ref: str, input_path: Any, out: Any = None, *, ov
     `prediction` and `contribution_<feature>` (and `error_<feature>` for an estimate);
     without it, the explanations are returned for printing.
     """
-    from core.data.tabular import read_tabular
-    from core.serving.offline import is_bundle_path, load_scorer
+    from core.serving.offline import is_bundle_path, load_scorer, output_path, read_checked, write_csv
 
     if out is not None:
-        out = Path(out)
-        if out.exists() and not overwrite:
-            raise PitboardError(f"{out}: already exists; choose another path or pass --overwrite")
-        if not out.parent.is_dir():
-            raise PitboardError(f"{out}: folder {out.parent} does not exist")
+        out = output_path(out, overwrite)
     scorer, described = load_scorer(ref, lambda: context.store)
     if is_bundle_path(ref):
         explainable = Explainable(scorer, None, described)
@@ -163,14 +157,7 @@ def explain_file(context: Any, ref: str, input_path: Any, out: Any = None, *, ov
         from core.registry.versions import resolve
 
         explainable = for_version(context.store, resolve(context.store, ref), scorer)
-    frame = read_tabular(input_path)
-    orientation = "csv" if Path(input_path).suffix.lower() == ".csv" else "file"
-    inputs = [name for name in frame.columns if name in {f.name for f in scorer.features}]
-    columns = numbers_from_text(frame[inputs], scorer.features, orientation, str(input_path))
-    try:
-        checked = scorer.check(columns, orientation=orientation)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.errors, source=str(input_path)) from None
+    frame, checked = read_checked(scorer, input_path)
     found = explainable.explain(checked)
     summary = {"model": described, "rows": checked.n_rows, "method": found.method, "exact": found.exact,
                "about": METHOD_WORDS[found.method], "output": found.output}
@@ -185,7 +172,5 @@ def explain_file(context: Any, ref: str, input_path: Any, out: Any = None, *, ov
     if found.error is not None:
         for j, name in enumerate(found.features):
             result[f"error_{name}"] = found.error[:, j]
-    partial = out.with_name(f".{out.name}.partial")
-    result.to_csv(partial, index=False)
-    os.replace(partial, out)
+    write_csv(result, out)
     return {**summary, "output_file": str(out)}

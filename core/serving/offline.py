@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from core.serving.predict import InvalidInput, Scorer, numbers_from_text
+from core.serving.predict import CheckedInput, InvalidInput, Scorer, numbers_from_text
 from core.serving.probe import probe_model, probe_scorer
 from core.store.errors import PitboardError
 
@@ -40,29 +40,50 @@ def load_scorer(ref: str, open_store: Any) -> tuple[Scorer, str]:
     return scorer, mv.ref
 
 
-def predict_file(context: Any, ref: str, input_path: Any, out: Any, *, overwrite: bool = False) -> dict[str, Any]:
-    """Score a CSV/Parquet file into a CSV (its columns, then the outputs); nothing written on bad input."""
-    from core.data.tabular import read_tabular
-
+def output_path(out: Any, overwrite: bool) -> Path:
+    """The output file of a command, refused before any work if it exists (without
+    --overwrite) or its folder does not."""
     out = Path(out)
     if out.exists() and not overwrite:
         raise PitboardError(f"{out}: already exists; choose another path or pass --overwrite")
     if not out.parent.is_dir():
         raise PitboardError(f"{out}: folder {out.parent} does not exist")
-    scorer, described = load_scorer(ref, lambda: context.store)
+    return out
+
+
+def read_checked(scorer: Scorer, input_path: Any) -> tuple[Any, CheckedInput]:
+    """A CSV/Parquet file and its model inputs checked, errors naming the file's cells.
+
+    Other columns (ids, the target) stay in the frame, to be carried into an output."""
+    from core.data.tabular import read_tabular
+
     frame = read_tabular(input_path)
     orientation = "csv" if Path(input_path).suffix.lower() == ".csv" else "file"
     inputs = [name for name in frame.columns if name in {f.name for f in scorer.features}]
     columns = numbers_from_text(frame[inputs], scorer.features, orientation, str(input_path))
-    try:  # other columns (ids, the target) are carried into the output, not scored
+    try:
         checked = scorer.check(columns, orientation=orientation)
     except InvalidInput as exc:
         raise InvalidInput(exc.errors, source=str(input_path)) from None
+    return frame, checked
+
+
+def write_csv(frame: Any, out: Path) -> None:
+    """Write `frame` to `out` whole or not at all (a hidden partial file, then a rename)."""
+    partial = out.with_name(f".{out.name}.partial")
+    frame.to_csv(partial, index=False)
+    os.replace(partial, out)
+
+
+def predict_file(context: Any, ref: str, input_path: Any, out: Any, *, overwrite: bool = False) -> dict[str, Any]:
+    """Score a CSV/Parquet file into a CSV (its columns, then the outputs); nothing written on bad input."""
+
+    out = output_path(out, overwrite)
+    scorer, described = load_scorer(ref, lambda: context.store)
+    frame, checked = read_checked(scorer, input_path)
     outputs = scorer.score(checked)
     result = frame.copy()
     for name, values in outputs.items():
         result[name] = values
-    partial = out.with_name(f".{out.name}.partial")
-    result.to_csv(partial, index=False)
-    os.replace(partial, out)
+    write_csv(result, out)
     return {"model": described, "rows": checked.n_rows, "output": str(out), "unknown_categories": len(checked.unknown)}
