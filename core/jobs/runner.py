@@ -205,12 +205,20 @@ def get_job(store: Store, job_id: int) -> dict[str, Any]:
 
 
 def cancel_job(store: Store, job_id: int) -> dict[str, Any]:
-    """Ask a job to stop: a flag it polls, and SIGTERM to its worker's process group."""
+    """Ask a job to stop: a flag it polls, and SIGTERM to its worker's process group.
+
+    A job still queued ends here and now: its worker may be importing, and a SIGTERM then kills
+    it before `run_job` could record anything, which would leave the job queued forever.
+    """
     job = get_job(store, job_id)
     if job["state"] not in ACTIVE:
         raise PitboardError(f"job {job_id}: already {job['state']}; nothing to cancel")
     with store.transaction():
         store.conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+        store.conn.execute(
+            "UPDATE jobs SET state = 'cancelled', ended_at = ?, heartbeat = ? WHERE id = ? AND state = 'queued'",
+            (job_time(), job_time(), job_id),
+        )
         store.audit("job.cancel", f"job {job_id}", {})
     if job["pid"] and job["host"] == socket.gethostname() and pid_alive(job["pid"]):
         try:

@@ -95,6 +95,22 @@ def test_cancel_stops_a_running_job(pitboard, credit_db: Path, tmp_path: Path) -
         assert store.value("SELECT count(*) FROM runs") < 40
 
 
+def test_cancelling_a_queued_job_ends_it_even_if_its_worker_dies_importing(credit_db: Path, tmp_path: Path) -> None:
+    """The SIGTERM can reach a worker before `run_job` installs its handler: the DB must not wait for it."""
+    from core.experiments.specs import parse_spec
+    from core.jobs.runner import cancel_job
+
+    spec = parse_spec(LONG_SPEC, "long.toml")
+    with Store.open(credit_db) as store:
+        job_id = start_job(store, "train", {"spec_text": spec.text, "spec_source": spec.source}, title="long")
+        pid = get_job(store, job_id)["pid"]
+        job = cancel_job(store, job_id)
+        assert (job["state"], job["cancel_requested"]) == ("cancelled", True) and job["ended_at"] is not None
+        wait_for(lambda: not pid_alive(pid), what="the worker to stop")
+        assert get_job(store, job_id)["state"] == "cancelled"
+        assert store.value("SELECT count(*) FROM runs") == 0
+
+
 def test_a_job_on_another_host_is_failed_once_its_heartbeat_is_stale(store: Store) -> None:
     with store.transaction():
         store.conn.executemany(
