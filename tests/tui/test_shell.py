@@ -27,6 +27,28 @@ async def test_opens_on_data_pane_with_path_and_status(make_app):
         assert app.query_one(StatusLine).shown == "no jobs running"
 
 
+async def test_hidden_panes_read_their_data_once_after_startup_without_taking_the_focus(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        focused = app.focused
+        panes = {pane.pane_id: pane for pane in app.panes}
+        assert app.current_pane.pane_id == "data"
+        assert panes["experiments"].loaded and panes["registry"].loaded and panes["monitor"].loaded
+        assert not panes["jobs"].loaded  # PREFETCH = False: its first visit opens on the newest job
+        assert app.focused is focused and focused is not None and panes["data"] in focused.ancestors_with_self
+
+
+async def test_the_theme_kept_follows_a_change_of_theme(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        first = app.current_theme
+        assert app.current_theme is first and first.name == app.theme
+        app.theme = next(name for name in app.available_themes if name != first.name)
+        await pilot.pause()
+        assert app.current_theme.name == app.theme != first.name
+
+
 async def test_number_keys_switch_panes_and_mark_the_bar(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

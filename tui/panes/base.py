@@ -62,6 +62,7 @@ class Pane(ReportsWorkerErrors, Vertical):
     empty_text: ClassVar[str]  # what fills this pane, shown while it has nothing to show
     EMPTY_ACTIONS: ClassVar[frozenset[str]] = frozenset()  # the pane's actions that work with nothing shown
     TABS: ClassVar[str] = ""  # the id of the pane's TabbedContent, if it has one (`action_show_tab`)
+    PREFETCH: ClassVar[bool] = True  # read once while hidden, after startup (`PitboardApp.prefetch_hidden_panes`)
 
     def __init__(self) -> None:
         super().__init__(id=self.pane_id, classes="pane")
@@ -136,8 +137,9 @@ class Pane(ReportsWorkerErrors, Vertical):
         self.refresh_bindings()
 
     def focus_is_free(self) -> bool:
-        """Whether the pane may put the focus on its first table: nothing, or the pane itself, has it."""
-        return self.screen.focused in (None, self)
+        """Whether the pane may put the focus on its first table: it is shown (a pane reading
+        while hidden never takes the focus), and nothing, or the pane itself, has it."""
+        return self.app.current_pane is self and self.screen.focused in (None, self)
 
     def reload(self) -> None:
         """Start reading this pane's data (in a thread worker)."""

@@ -71,6 +71,9 @@ class JobsPane(Pane):
     title = "Jobs"
     key = "5"
     empty_text = "No jobs to show here yet.\n\nStart one with:\n$ pitboard train SPEC.toml --detach"
+    # Its rows change while it is hidden and its first visit opens on the newest job, which a
+    # cursor placed by an earlier read would not; and its read is cheap (a first visit ~40 ms).
+    PREFETCH = False
 
     BINDINGS = [bind("jobs_cancel", "cancel", "Cancel job")]
 
