@@ -213,11 +213,12 @@ def cancel_job(store: Store, job_id: int) -> dict[str, Any]:
     job = get_job(store, job_id)
     if job["state"] not in ACTIVE:
         raise PitboardError(f"job {job_id}: already {job['state']}; nothing to cancel")
+    now = job_time()
     with store.transaction():
         store.conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
         store.conn.execute(
             "UPDATE jobs SET state = 'cancelled', ended_at = ?, heartbeat = ? WHERE id = ? AND state = 'queued'",
-            (job_time(), job_time(), job_id),
+            (now, now, job_id),
         )
         store.audit("job.cancel", f"job {job_id}", {})
     if job["pid"] and job["host"] == socket.gethostname() and pid_alive(job["pid"]):
